@@ -1,0 +1,119 @@
+//! Finding and reading the files of a bundle: manifest, event lines, payloads.
+//!
+//! Invariant: nothing outside the bundle folder is ever opened. The manifest
+//! and the event log have fixed names; payload files are located by each
+//! reference's relative path and confined to the folder (see `payloads`).
+
+mod lines;
+mod payloads;
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::path::PathBuf;
+
+pub use lines::EventLine;
+pub use lines::EventLines;
+pub use payloads::BundlePayloads;
+pub use payloads::NoPayloads;
+pub use payloads::PayloadSource;
+
+use crate::Limits;
+use crate::error::Place;
+use crate::error::ReduceError;
+use crate::raw::MANIFEST_FILE_NAME;
+use crate::raw::RawManifest;
+use crate::raw::TRACE_FILE_NAME;
+
+/// The files of one bundle on disk.
+#[derive(Debug, Clone)]
+pub struct BundleLocation {
+    /// The bundle folder, as the caller spelled it.
+    pub root: PathBuf,
+    /// The event log: `<root>/trace.jsonl` unless the caller named a file.
+    pub trace_path: PathBuf,
+}
+
+impl BundleLocation {
+    /// A bundle given as its folder or as the path of its event log (the
+    /// bundle is then the folder holding that file).
+    pub fn locate(path: &Path) -> BundleLocation {
+        if path.is_file() {
+            let root = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            BundleLocation {
+                root,
+                trace_path: path.to_path_buf(),
+            }
+        } else {
+            BundleLocation {
+                root: path.to_path_buf(),
+                trace_path: path.join(TRACE_FILE_NAME),
+            }
+        }
+    }
+
+    pub fn manifest_path(&self) -> PathBuf {
+        self.root.join(MANIFEST_FILE_NAME)
+    }
+
+    /// Reads and decodes `manifest.json`, with upstream's error texts: the bare
+    /// operating-system error when it cannot be opened, `read <path>: <cause>`
+    /// when it does not decode.
+    pub fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError> {
+        let path = self.manifest_path();
+        let place = Place::file(MANIFEST_FILE_NAME);
+        let bytes = read_limited(&path, limits.max_payload_bytes).map_err(|error| match error {
+            ReadLimitedError::Io(io) => ReduceError::new(io.to_string()).at(&place),
+            ReadLimitedError::TooLarge(size) => ReduceError::caused(
+                format!("read {}", path.display()),
+                format!(
+                    "file is {size} bytes, over the limit of {} bytes (raise it with --max-payload-bytes)",
+                    limits.max_payload_bytes
+                ),
+            )
+            .at(&place),
+        })?;
+        if let Some(depth) = crate::limits::depth_over_limit(&bytes, limits.max_json_depth) {
+            return Err(ReduceError::caused(
+                format!("read {}", path.display()),
+                depth_message(depth, limits.max_json_depth),
+            )
+            .at(&place));
+        }
+        serde_json::from_slice(&bytes).map_err(|error| {
+            ReduceError::caused(format!("read {}", path.display()), error).at(&place)
+        })
+    }
+}
+
+pub(crate) fn depth_message(depth: usize, limit: usize) -> String {
+    format!(
+        "JSON nesting reaches depth {depth}, over the limit of {limit} (raise it with --max-json-depth)"
+    )
+}
+
+pub(crate) enum ReadLimitedError {
+    Io(std::io::Error),
+    TooLarge(u64),
+}
+
+/// Reads a whole file, refusing files larger than `limit` bytes without
+/// reading them (and stopping if one grows past the limit while being read).
+pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadLimitedError> {
+    let file = fs::File::open(path).map_err(ReadLimitedError::Io)?;
+    let size = file.metadata().map_err(ReadLimitedError::Io)?.len();
+    if size > limit {
+        return Err(ReadLimitedError::TooLarge(size));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadLimitedError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadLimitedError::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}

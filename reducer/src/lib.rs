@@ -1,0 +1,48 @@
+//! Rollout traces of AI coding agents: the bundle format, a writer, and a
+//! deterministic reducer that replays a bundle into the `state.json` graph.
+//!
+//! The reducer is output-compatible with upstream Codex's
+//! `codex-rollout-trace` reducer: for every bundle upstream accepts, the
+//! serialized state is the same bytes. It differs only where the project
+//! policy says so (see `ARCHITECTURE.md`): payload paths are confined to the
+//! bundle, `seq` is checked, truncated traces can be reduced partially,
+//! silent drops are reported as diagnostics, and errors say where they happened.
+//!
+//! ```no_run
+//! let reduction = rollout_trace::reduce_bundle("path/to/bundle")?;
+//! println!("{}", rollout_trace::state_json(&reduction.trace));
+//! # Ok::<(), rollout_trace::ReduceError>(())
+//! ```
+#![warn(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+mod atomic_file;
+pub mod bundle;
+mod error;
+mod limits;
+pub mod model;
+pub mod raw;
+mod reduce;
+mod replay;
+
+pub use atomic_file::write_atomically;
+pub use error::Diagnostic;
+pub use error::Place;
+pub use error::ReduceError;
+pub use limits::Limits;
+pub use reduce::Reducer;
+pub use reduce::Reduction;
+pub use replay::ReduceOptions;
+pub use replay::reduce_bundle;
+pub use replay::reduce_bundle_with;
+
+/// The `state.json` text of a reduced trace: pretty JSON with two-space
+/// indentation and no trailing newline, as `codex debug trace-reduce` writes it.
+pub fn state_json(trace: &model::RolloutTrace) -> String {
+    // Serializing plain data structures into a String cannot fail.
+    serde_json::to_string_pretty(trace).unwrap_or_default()
+}

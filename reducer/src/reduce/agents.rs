@@ -1,0 +1,825 @@
+//! Multi-agent v2 interaction edges (`reduction.md` §13, §14).
+//!
+//! An edge records work or results flowing from one agent to another. The
+//! sending side (a tool call, or a child's result) is traced before the
+//! recipient's request shows the delivered message to the model, so an edge
+//! waits in `Reducer::pending_edges` until that exact item appears; spawn
+//! edges fall back to the child thread at the end of replay.
+
+use serde::Deserialize;
+use serde::Deserializer;
+use serde_json::Value;
+
+use super::EventContext;
+use super::Reducer;
+use super::index::DeliveryKey;
+use super::tools::push_unique;
+use crate::error::ReduceError;
+use crate::error::bail;
+use crate::model::ConversationItem;
+use crate::model::ConversationItemKind;
+use crate::model::ConversationPart;
+use crate::model::ConversationRole;
+use crate::model::InteractionEdge;
+use crate::model::InteractionEdgeKind;
+use crate::model::RawPayloadRef;
+use crate::model::ToolCallKind;
+use crate::model::TraceAnchor;
+
+/// A delivery waiting for its recipient-side item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct PendingEdge {
+    edge_id: String,
+    kind: InteractionEdgeKind,
+    source: TraceAnchor,
+    target_thread_id: String,
+    author: String,
+    content: String,
+    /// Child thread a spawn edge points to when no delivery item appears.
+    spawn_fallback_thread_id: Option<String>,
+    started_at_unix_ms: i64,
+    ended_at_unix_ms: Option<i64>,
+    carried_raw_payload_ids: Vec<String>,
+}
+
+impl PendingEdge {
+    /// Same delivery: everything but times and carried payloads agrees.
+    fn same_delivery(&self, other: &PendingEdge) -> bool {
+        self.kind == other.kind
+            && self.source == other.source
+            && self.target_thread_id == other.target_thread_id
+            && self.author == other.author
+            && self.content == other.content
+            && self.spawn_fallback_thread_id == other.spawn_fallback_thread_id
+    }
+}
+
+pub(super) struct ObservedAgentResult<'a> {
+    pub edge_id: &'a str,
+    pub child_thread_id: &'a str,
+    pub child_codex_turn_id: &'a str,
+    pub parent_thread_id: &'a str,
+    pub message: &'a str,
+    pub carried_payload: Option<&'a RawPayloadRef>,
+}
+
+/// A thread id as multi-agent payloads carry it: any UUID spelling, kept in
+/// canonical lowercase hyphenated form.
+struct CanonicalUuid(String);
+
+impl<'de> Deserialize<'de> for CanonicalUuid {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        uuid::Uuid::parse_str(&text)
+            .map(|uuid| CanonicalUuid(uuid.hyphenated().to_string()))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// An agent path: `/morpheus`, or `/root` followed by lowercase segments.
+struct AgentPath;
+
+impl<'de> Deserialize<'de> for AgentPath {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if is_agent_path(&text) {
+            Ok(AgentPath)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "invalid agent path `{text}`"
+            )))
+        }
+    }
+}
+
+/// The status a multi-agent tool reports for its target.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum AgentStatus {
+    PendingInit,
+    Running,
+    Interrupted,
+    Completed(Option<String>),
+    Errored(String),
+    Shutdown,
+    NotFound,
+}
+
+#[derive(Deserialize)]
+struct InteractionBegin {
+    #[serde(rename = "call_id")]
+    _call_id: String,
+    #[serde(rename = "sender_thread_id")]
+    _sender_thread_id: CanonicalUuid,
+    receiver_thread_id: CanonicalUuid,
+    prompt: String,
+    #[serde(rename = "started_at_ms")]
+    _started_at_ms: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct CloseBegin {
+    #[serde(rename = "call_id")]
+    _call_id: String,
+    #[serde(rename = "sender_thread_id")]
+    _sender_thread_id: CanonicalUuid,
+    receiver_thread_id: CanonicalUuid,
+    #[serde(rename = "started_at_ms")]
+    _started_at_ms: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct SpawnEnd {
+    #[serde(rename = "call_id")]
+    _call_id: String,
+    sender_thread_id: CanonicalUuid,
+    new_thread_id: Option<CanonicalUuid>,
+    prompt: String,
+    #[serde(rename = "model")]
+    _model: String,
+    #[serde(rename = "reasoning_effort", deserialize_with = "non_empty_string")]
+    _reasoning_effort: String,
+    #[serde(rename = "status")]
+    _status: AgentStatus,
+}
+
+#[derive(Deserialize)]
+struct InteractionEnd {
+    #[serde(rename = "call_id")]
+    _call_id: String,
+    #[serde(rename = "sender_thread_id")]
+    _sender_thread_id: CanonicalUuid,
+    receiver_thread_id: CanonicalUuid,
+    prompt: String,
+    #[serde(rename = "status")]
+    _status: AgentStatus,
+    #[serde(rename = "receiver_agent_nickname")]
+    _receiver_agent_nickname: Option<String>,
+    #[serde(rename = "receiver_agent_role")]
+    _receiver_agent_role: Option<String>,
+    #[serde(rename = "completed_at_ms")]
+    _completed_at_ms: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct CloseEnd {
+    #[serde(rename = "call_id")]
+    _call_id: String,
+    #[serde(rename = "sender_thread_id")]
+    _sender_thread_id: CanonicalUuid,
+    receiver_thread_id: CanonicalUuid,
+    #[serde(rename = "status")]
+    _status: AgentStatus,
+    #[serde(rename = "receiver_agent_nickname")]
+    _receiver_agent_nickname: Option<String>,
+    #[serde(rename = "receiver_agent_role")]
+    _receiver_agent_role: Option<String>,
+    #[serde(rename = "completed_at_ms")]
+    _completed_at_ms: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct SubAgentActivity {
+    #[serde(rename = "event_id")]
+    _event_id: String,
+    agent_thread_id: CanonicalUuid,
+    #[serde(rename = "agent_path")]
+    _agent_path: AgentPath,
+    kind: SubAgentActivityKind,
+    #[serde(rename = "occurred_at_ms")]
+    _occurred_at_ms: Option<i64>,
+}
+
+/// Debug spelling is part of one error message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SubAgentActivityKind {
+    Started,
+    Interacted,
+    Interrupted,
+}
+
+/// The message argument of an agent tool's invocation.
+#[derive(Deserialize)]
+struct AgentToolArguments {
+    message: String,
+}
+
+/// An inter-agent message delivered as JSON text (older transport).
+#[derive(Deserialize)]
+struct InterAgentCommunication {
+    author: String,
+    recipient: String,
+    #[serde(rename = "other_recipients")]
+    _other_recipients: Option<Vec<AgentPath>>,
+    content: String,
+    #[serde(rename = "trigger_turn")]
+    _trigger_turn: bool,
+    encrypted_content: Option<String>,
+    #[serde(rename = "id")]
+    _id: Option<String>,
+    #[serde(rename = "internal_chat_message_metadata_passthrough")]
+    _passthrough: Option<Value>,
+}
+
+fn non_empty_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text.is_empty() {
+        return Err(serde::de::Error::custom("expected a non-empty string"));
+    }
+    Ok(text)
+}
+
+/// Bare decoding errors: upstream reports these payload shapes without context.
+fn decode<T: for<'de> Deserialize<'de>>(value: &Value) -> Result<T, ReduceError> {
+    T::deserialize(value).map_err(|error| ReduceError::new(error.to_string()))
+}
+
+impl Reducer {
+    /// `reduction.md` §13.2.
+    pub(super) fn observe_agent_runtime_start(
+        &mut self,
+        tool_call_id: &str,
+        kind: &ToolCallKind,
+        payload: &RawPayloadRef,
+    ) -> Result<(), ReduceError> {
+        let edge_kind = match kind {
+            ToolCallKind::AssignAgentTask => InteractionEdgeKind::AssignAgentTask,
+            ToolCallKind::SendMessage => InteractionEdgeKind::SendMessage,
+            ToolCallKind::CloseAgent => {
+                let value = self.read_payload(payload)?;
+                let begin: CloseBegin = decode(&value)?;
+                return self.upsert_close_edge(tool_call_id, &begin.receiver_thread_id.0, None);
+            }
+            _ => return Ok(()),
+        };
+        let value = self.read_payload(payload)?;
+        let begin: InteractionBegin = decode(&value)?;
+        let edge = self.tool_edge(
+            tool_call_id,
+            format!("edge:tool:{tool_call_id}"),
+            edge_kind,
+            begin.receiver_thread_id.0,
+            begin.prompt,
+            None,
+            None,
+        )?;
+        self.queue_or_resolve_edge(edge)
+    }
+
+    /// `reduction.md` §13.3.
+    pub(super) fn observe_agent_runtime_end(
+        &mut self,
+        cx: &EventContext,
+        tool_call_id: &str,
+        _payload: &RawPayloadRef,
+        value: &Value,
+    ) -> Result<(), ReduceError> {
+        let Some(tool) = self.trace.tool_calls.get(tool_call_id) else {
+            bail!("agent activity referenced unknown tool call {tool_call_id}");
+        };
+        let kind = tool.kind.clone();
+        let tool_thread_id = tool.thread_id.clone();
+        let ended = Some(cx.wall_time_unix_ms);
+        if value.get("agent_thread_id").is_some() {
+            let activity: SubAgentActivity = decode(value)?;
+            let child = activity.agent_thread_id.0;
+            let (edge_id, edge_kind, fallback) = match (&kind, activity.kind) {
+                (ToolCallKind::SpawnAgent, SubAgentActivityKind::Started) => (
+                    format!("edge:spawn:{tool_thread_id}:{child}"),
+                    InteractionEdgeKind::SpawnAgent,
+                    Some(child.clone()),
+                ),
+                (ToolCallKind::AssignAgentTask, SubAgentActivityKind::Interacted) => (
+                    format!("edge:tool:{tool_call_id}"),
+                    InteractionEdgeKind::AssignAgentTask,
+                    None,
+                ),
+                (ToolCallKind::SendMessage, SubAgentActivityKind::Interacted) => (
+                    format!("edge:tool:{tool_call_id}"),
+                    InteractionEdgeKind::SendMessage,
+                    None,
+                ),
+                (ToolCallKind::CloseAgent, SubAgentActivityKind::Interrupted) => {
+                    return self.upsert_close_edge(tool_call_id, &child, ended);
+                }
+                (kind, activity_kind) => bail!(
+                    "sub-agent activity {activity_kind:?} does not match tool call kind {kind:?}"
+                ),
+            };
+            let content = self.agent_tool_message(tool_call_id)?;
+            let edge = self.tool_edge(
+                tool_call_id,
+                edge_id,
+                edge_kind,
+                child,
+                content,
+                fallback,
+                ended,
+            )?;
+            return self.queue_or_resolve_edge(edge);
+        }
+        let edge = match kind {
+            ToolCallKind::SpawnAgent => {
+                let end: SpawnEnd = decode(value)?;
+                let Some(child) = end.new_thread_id else {
+                    return Ok(());
+                };
+                let child = child.0;
+                self.tool_edge(
+                    tool_call_id,
+                    format!("edge:spawn:{}:{child}", end.sender_thread_id.0),
+                    InteractionEdgeKind::SpawnAgent,
+                    child.clone(),
+                    end.prompt,
+                    Some(child),
+                    ended,
+                )?
+            }
+            ToolCallKind::AssignAgentTask | ToolCallKind::SendMessage => {
+                let end: InteractionEnd = decode(value)?;
+                let edge_kind = if kind == ToolCallKind::SendMessage {
+                    InteractionEdgeKind::SendMessage
+                } else {
+                    InteractionEdgeKind::AssignAgentTask
+                };
+                self.tool_edge(
+                    tool_call_id,
+                    format!("edge:tool:{tool_call_id}"),
+                    edge_kind,
+                    end.receiver_thread_id.0,
+                    end.prompt,
+                    None,
+                    ended,
+                )?
+            }
+            ToolCallKind::CloseAgent => {
+                let end: CloseEnd = decode(value)?;
+                return self.upsert_close_edge(tool_call_id, &end.receiver_thread_id.0, ended);
+            }
+            _ => return Ok(()),
+        };
+        self.queue_or_resolve_edge(edge)
+    }
+
+    /// `reduction.md` §13.8.
+    pub(super) fn observe_agent_result(
+        &mut self,
+        cx: &EventContext,
+        observed: ObservedAgentResult<'_>,
+    ) -> Result<(), ReduceError> {
+        let child = observed.child_thread_id;
+        let Some(thread) = self.trace.threads.get(child) else {
+            bail!("agent edge referenced unknown thread {child}");
+        };
+        let author = thread.agent_path.clone();
+        let source = match super::index::nested_get(
+            &self.index.latest_assistant_message,
+            child,
+            observed.child_codex_turn_id,
+        ) {
+            Some((_, item_id)) => TraceAnchor::ConversationItem {
+                item_id: item_id.clone(),
+            },
+            None => TraceAnchor::Thread {
+                thread_id: child.to_string(),
+            },
+        };
+        self.queue_or_resolve_edge(PendingEdge {
+            edge_id: observed.edge_id.to_string(),
+            kind: InteractionEdgeKind::AgentResult,
+            source,
+            target_thread_id: observed.parent_thread_id.to_string(),
+            author,
+            content: observed.message.to_string(),
+            spawn_fallback_thread_id: None,
+            started_at_unix_ms: cx.wall_time_unix_ms,
+            ended_at_unix_ms: Some(cx.wall_time_unix_ms),
+            carried_raw_payload_ids: observed
+                .carried_payload
+                .map(|payload| vec![payload.raw_payload_id.clone()])
+                .unwrap_or_default(),
+        })
+    }
+
+    /// A pending edge sent by a tool call of the current graph.
+    #[allow(clippy::too_many_arguments)]
+    fn tool_edge(
+        &self,
+        tool_call_id: &str,
+        edge_id: String,
+        kind: InteractionEdgeKind,
+        target_thread_id: String,
+        content: String,
+        spawn_fallback_thread_id: Option<String>,
+        ended_at_unix_ms: Option<i64>,
+    ) -> Result<PendingEdge, ReduceError> {
+        let Some(tool) = self.trace.tool_calls.get(tool_call_id) else {
+            bail!("agent edge referenced unknown tool call {tool_call_id}");
+        };
+        let Some(thread) = self.trace.threads.get(&tool.thread_id) else {
+            bail!("agent edge referenced unknown thread {}", tool.thread_id);
+        };
+        Ok(PendingEdge {
+            edge_id,
+            kind,
+            source: TraceAnchor::ToolCall {
+                tool_call_id: tool_call_id.to_string(),
+            },
+            target_thread_id,
+            author: thread.agent_path.clone(),
+            content,
+            spawn_fallback_thread_id,
+            started_at_unix_ms: tool.execution.started_at_unix_ms,
+            ended_at_unix_ms,
+            carried_raw_payload_ids: self.agent_payload_ids(tool_call_id),
+        })
+    }
+
+    /// Invocation, runtime and result payloads of a tool, once each.
+    fn agent_payload_ids(&self, tool_call_id: &str) -> Vec<String> {
+        let Some(tool) = self.trace.tool_calls.get(tool_call_id) else {
+            return Vec::new();
+        };
+        let mut ids = Vec::new();
+        let all = tool
+            .raw_invocation_payload_id
+            .iter()
+            .chain(&tool.raw_runtime_payload_ids)
+            .chain(&tool.raw_result_payload_id);
+        for id in all {
+            push_unique(&mut ids, id);
+        }
+        ids
+    }
+
+    /// The `message` argument of the tool's invocation payload.
+    fn agent_tool_message(&mut self, tool_call_id: &str) -> Result<String, ReduceError> {
+        let payload_id = self
+            .trace
+            .tool_calls
+            .get(tool_call_id)
+            .and_then(|tool| tool.raw_invocation_payload_id.clone());
+        let Some(payload_id) = payload_id else {
+            bail!("agent activity tool call {tool_call_id} missing invocation payload");
+        };
+        let Some(payload) = self.trace.raw_payloads.get(&payload_id).cloned() else {
+            bail!(
+                "agent activity tool call {tool_call_id} referenced missing invocation payload {payload_id}"
+            );
+        };
+        let invocation = self.read_payload(&payload)?;
+        let Some(arguments) = super::tools::invocation_arguments(&invocation) else {
+            bail!("agent activity tool call {tool_call_id} missing function arguments");
+        };
+        serde_json::from_str::<AgentToolArguments>(arguments)
+            .map(|arguments| arguments.message)
+            .map_err(|error| {
+                ReduceError::caused(
+                    format!("parse agent activity tool call {tool_call_id} arguments"),
+                    error,
+                )
+                .at_payload(&payload.path)
+            })
+    }
+
+    /// `reduction.md` §13.6: close edges target the thread; unknown threads are skipped.
+    fn upsert_close_edge(
+        &mut self,
+        tool_call_id: &str,
+        target_thread_id: &str,
+        ended_at_unix_ms: Option<i64>,
+    ) -> Result<(), ReduceError> {
+        if !self.trace.threads.contains_key(target_thread_id) {
+            return Ok(());
+        }
+        let Some(tool) = self.trace.tool_calls.get(tool_call_id) else {
+            bail!("close edge referenced unknown tool call {tool_call_id}");
+        };
+        let edge = InteractionEdge {
+            edge_id: format!("edge:tool:{tool_call_id}"),
+            kind: InteractionEdgeKind::CloseAgent,
+            source: TraceAnchor::ToolCall {
+                tool_call_id: tool_call_id.to_string(),
+            },
+            target: TraceAnchor::Thread {
+                thread_id: target_thread_id.to_string(),
+            },
+            started_at_unix_ms: tool.execution.started_at_unix_ms,
+            ended_at_unix_ms,
+            carried_item_ids: Vec::new(),
+            carried_raw_payload_ids: self.agent_payload_ids(tool_call_id),
+        };
+        self.upsert_edge(edge)
+    }
+
+    /// `reduction.md` §13.4: resolve to the first undelivered matching item of
+    /// the target thread, else merge with or join the pending queue.
+    fn queue_or_resolve_edge(&mut self, edge: PendingEdge) -> Result<(), ReduceError> {
+        let key = DeliveryKey {
+            thread_id: edge.target_thread_id.clone(),
+            author: edge.author.clone(),
+            content: edge.content.clone(),
+        };
+        let delivered = self.index.deliveries.get(&key).and_then(|items| {
+            items
+                .iter()
+                .find(|item_id| !self.index.linked_items.contains(*item_id))
+                .cloned()
+        });
+        if let Some(item_id) = delivered {
+            return self.upsert_edge(resolved_edge(edge, item_id));
+        }
+        if let Some(pending) = self
+            .pending_edges
+            .iter_mut()
+            .find(|pending| pending.edge_id == edge.edge_id)
+        {
+            if !pending.same_delivery(&edge) {
+                bail!(
+                    "pending interaction edge {} was observed with conflicting delivery data",
+                    edge.edge_id
+                );
+            }
+            pending.started_at_unix_ms = pending.started_at_unix_ms.min(edge.started_at_unix_ms);
+            pending.ended_at_unix_ms = max_end(pending.ended_at_unix_ms, edge.ended_at_unix_ms);
+            for id in &edge.carried_raw_payload_ids {
+                push_unique(&mut pending.carried_raw_payload_ids, id);
+            }
+            return Ok(());
+        }
+        self.pending_edges.push(edge);
+        Ok(())
+    }
+
+    /// `reduction.md` §13.4, item side: a sighted item may be a pending delivery.
+    pub(super) fn resolve_pending_edges_for_item(
+        &mut self,
+        item_id: &str,
+    ) -> Result<(), ReduceError> {
+        if self.pending_edges.is_empty() || self.index.linked_items.contains(item_id) {
+            return Ok(());
+        }
+        let Some(item) = self.item(item_id) else {
+            return Ok(());
+        };
+        let Some(thread) = self.trace.threads.get(&item.thread_id) else {
+            return Ok(());
+        };
+        let Some((author, content)) = delivery_reading(item, &thread.agent_path) else {
+            return Ok(());
+        };
+        let thread_id = &item.thread_id;
+        let Some(position) = self.pending_edges.iter().position(|pending| {
+            &pending.target_thread_id == thread_id
+                && pending.author == author
+                && pending.content == content
+        }) else {
+            return Ok(());
+        };
+        let edge = self.pending_edges.remove(position);
+        self.upsert_edge(resolved_edge(edge, item_id.to_string()))
+    }
+
+    /// `reduction.md` §13.5: a tool's result payload travels with its edge.
+    pub(super) fn attach_tool_result_to_edge(&mut self, tool_call_id: &str, payload_id: &str) {
+        let first_edge = self
+            .index
+            .edges_by_source_tool
+            .get(tool_call_id)
+            .and_then(|edges| edges.first())
+            .cloned();
+        if let Some(edge_id) = first_edge {
+            if let Some(edge) = self.trace.interaction_edges.get_mut(&edge_id) {
+                push_unique(&mut edge.carried_raw_payload_ids, payload_id);
+            }
+            return;
+        }
+        let source = TraceAnchor::ToolCall {
+            tool_call_id: tool_call_id.to_string(),
+        };
+        if let Some(pending) = self
+            .pending_edges
+            .iter_mut()
+            .find(|pending| pending.source == source)
+        {
+            push_unique(&mut pending.carried_raw_payload_ids, payload_id);
+        }
+    }
+
+    /// `reduction.md` §13.7.
+    fn upsert_edge(&mut self, edge: InteractionEdge) -> Result<(), ReduceError> {
+        if let Some(existing) = self.trace.interaction_edges.get_mut(&edge.edge_id) {
+            if existing.kind != edge.kind
+                || existing.source != edge.source
+                || existing.target != edge.target
+            {
+                bail!(
+                    "interaction edge {} was observed with conflicting endpoints",
+                    edge.edge_id
+                );
+            }
+            existing.started_at_unix_ms = existing.started_at_unix_ms.min(edge.started_at_unix_ms);
+            existing.ended_at_unix_ms = max_end(existing.ended_at_unix_ms, edge.ended_at_unix_ms);
+            for id in &edge.carried_item_ids {
+                push_unique(&mut existing.carried_item_ids, id);
+            }
+            for id in &edge.carried_raw_payload_ids {
+                push_unique(&mut existing.carried_raw_payload_ids, id);
+            }
+            return Ok(());
+        }
+        if let TraceAnchor::ConversationItem { item_id } = &edge.target {
+            self.index.linked_items.insert(item_id.clone());
+        }
+        if let TraceAnchor::ToolCall { tool_call_id } = &edge.source {
+            self.index
+                .edges_by_source_tool
+                .entry(tool_call_id.clone())
+                .or_default()
+                .insert(edge.edge_id.clone());
+        }
+        self.trace
+            .interaction_edges
+            .insert(edge.edge_id.clone(), edge);
+        Ok(())
+    }
+
+    /// `reduction.md` §14: spawn edges fall back to the child thread; every
+    /// other undelivered edge is dropped (and reported as a diagnostic).
+    pub(super) fn finalize(&mut self) -> Result<(), ReduceError> {
+        self.report_dropped_code_cells();
+        for edge in std::mem::take(&mut self.pending_edges) {
+            let Some(fallback) = edge.spawn_fallback_thread_id.clone() else {
+                self.diagnose_at_end(format!(
+                    "{} edge {} dropped: no item in thread {} delivered its message from {}",
+                    kind_name(edge.kind),
+                    edge.edge_id,
+                    edge.target_thread_id,
+                    edge.author
+                ));
+                continue;
+            };
+            if edge.kind != InteractionEdgeKind::SpawnAgent {
+                bail!(
+                    "non-spawn interaction edge {} carried a spawn fallback target",
+                    edge.edge_id
+                );
+            }
+            if !self.trace.threads.contains_key(&fallback) {
+                self.diagnose_at_end(format!(
+                    "spawn_agent edge {} dropped: child thread {fallback} never started",
+                    edge.edge_id
+                ));
+                continue;
+            }
+            self.upsert_edge(InteractionEdge {
+                edge_id: edge.edge_id,
+                kind: edge.kind,
+                source: edge.source,
+                target: TraceAnchor::Thread {
+                    thread_id: fallback,
+                },
+                started_at_unix_ms: edge.started_at_unix_ms,
+                ended_at_unix_ms: edge.ended_at_unix_ms,
+                carried_item_ids: Vec::new(),
+                carried_raw_payload_ids: edge.carried_raw_payload_ids,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn diagnose_at_end(&mut self, message: String) {
+        self.diagnostics.push(crate::error::Diagnostic::new(
+            crate::error::Place::default(),
+            message,
+        ));
+    }
+}
+
+fn resolved_edge(edge: PendingEdge, item_id: String) -> InteractionEdge {
+    InteractionEdge {
+        edge_id: edge.edge_id,
+        kind: edge.kind,
+        source: edge.source,
+        target: TraceAnchor::ConversationItem {
+            item_id: item_id.clone(),
+        },
+        started_at_unix_ms: edge.started_at_unix_ms,
+        ended_at_unix_ms: edge.ended_at_unix_ms,
+        carried_item_ids: vec![item_id],
+        carried_raw_payload_ids: edge.carried_raw_payload_ids,
+    }
+}
+
+fn max_end(left: Option<i64>, right: Option<i64>) -> Option<i64> {
+    match (left, right) {
+        (Some(left), Some(right)) => Some(left.max(right)),
+        (left, right) => left.or(right),
+    }
+}
+
+fn kind_name(kind: InteractionEdgeKind) -> &'static str {
+    match kind {
+        InteractionEdgeKind::SpawnAgent => "spawn_agent",
+        InteractionEdgeKind::AssignAgentTask => "assign_agent_task",
+        InteractionEdgeKind::SendMessage => "send_message",
+        InteractionEdgeKind::AgentResult => "agent_result",
+        InteractionEdgeKind::CloseAgent => "close_agent",
+    }
+}
+
+/// `reduction.md` §13.1: (author, content) when the item is an agent
+/// message delivered to the thread whose agent path is `thread_agent_path`.
+pub(super) fn delivery_reading(
+    item: &ConversationItem,
+    thread_agent_path: &str,
+) -> Option<(String, String)> {
+    if item.role != ConversationRole::Assistant || item.kind != ConversationItemKind::Message {
+        return None;
+    }
+    let (author, recipient, content) = match &item.agent_message {
+        Some(metadata) => {
+            let content = match item.body.parts.as_slice() {
+                [ConversationPart::Text { text }] => text.clone(),
+                [ConversationPart::Encoded { label, value }]
+                | [
+                    ConversationPart::Text { .. },
+                    ConversationPart::Encoded { label, value },
+                ] if label == "encrypted_content" => value.clone(),
+                _ => return None,
+            };
+            (metadata.author.clone(), metadata.recipient.clone(), content)
+        }
+        None => {
+            let [ConversationPart::Text { text }] = item.body.parts.as_slice() else {
+                return None;
+            };
+            // Cheap rejection before a parse: only an object (or, as serde
+            // allows for fixed shapes, an array) can decode.
+            if !text.trim_start().starts_with(['{', '[']) {
+                return None;
+            }
+            let message: InterAgentCommunication = serde_json::from_str(text).ok()?;
+            if !is_agent_path(&message.author) || !is_agent_path(&message.recipient) {
+                return None;
+            }
+            let content = message.encrypted_content.unwrap_or(message.content);
+            (message.author, message.recipient, content)
+        }
+    };
+    (recipient == thread_agent_path).then_some((author, content))
+}
+
+/// `/morpheus`, or `/root` followed by segments of `[a-z0-9_]` that are not
+/// `root`, `.` or `..`, without a trailing `/`.
+pub(crate) fn is_agent_path(path: &str) -> bool {
+    if path == "/morpheus" {
+        return true;
+    }
+    let Some(rest) = path.strip_prefix("/root") else {
+        return false;
+    };
+    if rest.is_empty() {
+        return true;
+    }
+    let Some(rest) = rest.strip_prefix('/') else {
+        return false;
+    };
+    rest.split('/').all(|segment| {
+        !segment.is_empty()
+            && segment != "root"
+            && segment
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_agent_path;
+
+    #[test]
+    fn agent_paths() {
+        for valid in ["/root", "/morpheus", "/root/a", "/root/a_1/b2"] {
+            assert!(is_agent_path(valid), "{valid}");
+        }
+        for invalid in [
+            "",
+            "/",
+            "/rootx",
+            "/root/",
+            "/root/A",
+            "/root/root",
+            "/root//a",
+            "/morpheus/x",
+            "root",
+            "/root/.",
+            "/root/..",
+            "/root/a-b",
+        ] {
+            assert!(!is_agent_path(invalid), "{invalid}");
+        }
+    }
+}

@@ -1,0 +1,489 @@
+//! Item identity: reconciling normalized items with the items already seen.
+//!
+//! A request is a snapshot of the whole model-visible history, so the same
+//! item comes back with every request. Reconciliation decides, item by item,
+//! whether a sighting is an existing item (reused by position, or in a full
+//! snapshot by content) or a new one (`reduction.md` §7). Each sighting then
+//! updates the item and links it to tools, code cells and agent edges.
+//!
+//! Identity is an equivalence: two bodies match exactly when their
+//! `MatchKey`s are equal (json parts compare by summary only; reasoning items
+//! that carry an encrypted blob compare by the first blob only). Full-snapshot
+//! search uses that to find candidates by hash instead of scanning the
+//! baseline for every item, and verifies each candidate with `item_matches`.
+
+use std::collections::HashMap;
+use std::collections::HashSet;
+use std::hash::DefaultHasher;
+use std::hash::Hash;
+use std::hash::Hasher;
+
+use super::Reducer;
+use super::index::DeliveryKey;
+use super::index::nested_entry;
+use super::normalize::NormalizedItem;
+use crate::error::ReduceError;
+use crate::error::bail;
+use crate::model::ConversationBody;
+use crate::model::ConversationItem;
+use crate::model::ConversationItemKind;
+use crate::model::ConversationPart;
+use crate::model::ConversationRole;
+use crate::model::ProducerRef;
+
+/// Prefix of every conversation item id.
+const ITEM_ID_PREFIX: &str = "conversation_item:";
+
+/// How a list of sightings lines up with the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReconcileMode {
+    /// A full request: items may be reordered, so a miss at a position
+    /// searches the whole baseline for an unused equal item.
+    Full,
+    /// An incremental delta or response output: positions inside the
+    /// baseline must match exactly, positions past it are new items.
+    Append,
+}
+
+/// Who and when for the items a reconciliation creates.
+pub(super) struct Sighting<'a> {
+    pub thread_id: &'a str,
+    pub codex_turn_id: &'a str,
+    pub wall_time_unix_ms: i64,
+    pub producers: &'a [ProducerRef],
+}
+
+impl Reducer {
+    /// `reduction.md` §7.1: one id per normalized item, in order.
+    pub(super) fn reconcile(
+        &mut self,
+        items: Vec<NormalizedItem>,
+        sighting: &Sighting<'_>,
+        start: usize,
+        mode: ReconcileMode,
+        baseline: &[String],
+    ) -> Result<Vec<String>, ReduceError> {
+        let mut result = Vec::with_capacity(items.len());
+        let mut used = HashSet::new();
+        let mut search = BaselineSearch::new(baseline);
+        for (offset, item) in items.into_iter().enumerate() {
+            let index = start + offset;
+            self.check_call_id_consistency(sighting.thread_id, &item)?;
+            let positional = baseline
+                .get(index)
+                .filter(|candidate| self.item_id_matches(candidate, &item));
+            let item_id = match (positional, mode) {
+                (Some(candidate), _) => candidate.clone(),
+                (None, ReconcileMode::Full) => match search.find(self, &item, &used) {
+                    Some(found) => found,
+                    None => self.create_item(sighting, &item),
+                },
+                (None, ReconcileMode::Append) => {
+                    if let Some(existing) = baseline.get(index) {
+                        bail!(
+                            "model conversation mismatch while reducing turn {} for thread {} at item index {index}: existing item {existing} does not match the current model payload item",
+                            sighting.codex_turn_id,
+                            sighting.thread_id
+                        );
+                    }
+                    self.create_item(sighting, &item)
+                }
+            };
+            self.sight_item(&item_id, &item, sighting.producers)?;
+            used.insert(item_id.clone());
+            result.push(item_id);
+        }
+        self.flush_pending_code_cells()?;
+        Ok(result)
+    }
+
+    /// `reduction.md` §12.3: every item is matched against unused candidates
+    /// by content only, or created.
+    pub(super) fn reconcile_detached(
+        &mut self,
+        items: Vec<NormalizedItem>,
+        sighting: &Sighting<'_>,
+        candidates: &[String],
+    ) -> Result<Vec<String>, ReduceError> {
+        let mut result = Vec::with_capacity(items.len());
+        let mut used = HashSet::new();
+        let mut search = BaselineSearch::new(candidates);
+        for item in items {
+            self.check_call_id_consistency(sighting.thread_id, &item)?;
+            let item_id = match search.find(self, &item, &used) {
+                Some(found) => found,
+                None => self.create_item(sighting, &item),
+            };
+            self.sight_item(&item_id, &item, sighting.producers)?;
+            used.insert(item_id.clone());
+            result.push(item_id);
+        }
+        self.flush_pending_code_cells()?;
+        Ok(result)
+    }
+
+    /// Steps 3 to 6 of §7.1 for one chosen id.
+    fn sight_item(
+        &mut self,
+        item_id: &str,
+        item: &NormalizedItem,
+        producers: &[ProducerRef],
+    ) -> Result<(), ReduceError> {
+        let Some(stored) = self.item_mut(item_id) else {
+            bail!("conversation item {item_id} was referenced before it was created");
+        };
+        if stored.kind == ConversationItemKind::Reasoning {
+            merge_reasoning_body(&mut stored.body, &item.body)?;
+        }
+        for producer in producers {
+            if !stored.produced_by.contains(producer) {
+                stored.produced_by.push(producer.clone());
+            }
+        }
+        if let Some(call_id) = &item.call_id {
+            self.link_tool_item(item_id, call_id, item.kind)?;
+            self.link_code_cell_output(item_id, call_id, item.kind)?;
+        }
+        self.resolve_pending_edges_for_item(item_id)
+    }
+
+    /// `reduction.md` §7.4: a call id names one call (and one output) per thread.
+    fn check_call_id_consistency(
+        &self,
+        thread_id: &str,
+        item: &NormalizedItem,
+    ) -> Result<(), ReduceError> {
+        let Some(call_id) = &item.call_id else {
+            return Ok(());
+        };
+        let Some(ordinals) = self
+            .index
+            .items_by_call
+            .get(thread_id)
+            .and_then(|by_call| by_call.get(call_id))
+        else {
+            return Ok(());
+        };
+        for &ordinal in ordinals {
+            if let Some(existing) = self.items.get(ordinal)
+                && existing.kind == item.kind
+                && !item_matches(existing, item)
+            {
+                bail!("model-visible call id {call_id} was reused with different content");
+            }
+        }
+        Ok(())
+    }
+
+    /// `reduction.md` §7.5.
+    pub(super) fn create_item(&mut self, sighting: &Sighting<'_>, item: &NormalizedItem) -> String {
+        let ordinal = self.items.len();
+        let item_id = format!("{ITEM_ID_PREFIX}{}", ordinal + 1);
+        if let Some(call_id) = &item.call_id {
+            nested_entry(&mut self.index.items_by_call, sighting.thread_id, call_id).push(ordinal);
+        }
+        if item.role == ConversationRole::Assistant
+            && item.kind == ConversationItemKind::Message
+            && item.agent_message.is_none()
+        {
+            let latest = nested_entry(
+                &mut self.index.latest_assistant_message,
+                sighting.thread_id,
+                sighting.codex_turn_id,
+            );
+            // Greatest first-seen time, ties broken by the greatest id in byte order.
+            if latest.1.is_empty()
+                || (sighting.wall_time_unix_ms, item_id.as_str()) > (latest.0, latest.1.as_str())
+            {
+                *latest = (sighting.wall_time_unix_ms, item_id.clone());
+            }
+        }
+        self.items.push(ConversationItem {
+            item_id: item_id.clone(),
+            thread_id: sighting.thread_id.to_string(),
+            codex_turn_id: Some(sighting.codex_turn_id.to_string()),
+            first_seen_at_unix_ms: sighting.wall_time_unix_ms,
+            role: item.role,
+            channel: item.channel,
+            kind: item.kind,
+            agent_message: item.agent_message.clone(),
+            body: item.body.clone(),
+            call_id: item.call_id.clone(),
+            produced_by: sighting.producers.to_vec(),
+        });
+        item_id
+    }
+
+    /// `reduction.md` §7.6: adds ids to the thread's list, once each.
+    pub(super) fn append_to_thread(
+        &mut self,
+        thread_id: &str,
+        item_ids: &[String],
+    ) -> Result<(), ReduceError> {
+        let Some(thread) = self.trace.threads.get_mut(thread_id) else {
+            bail!("trace event referenced unknown thread {thread_id}");
+        };
+        let members = self
+            .index
+            .thread_item_sets
+            .entry(thread_id.to_string())
+            .or_default();
+        let agent_path = thread.agent_path.clone();
+        for item_id in item_ids {
+            if members.insert(item_id.clone()) {
+                thread.conversation_item_ids.push(item_id.clone());
+                let Some(item) = item_ordinal(item_id).and_then(|ordinal| self.items.get(ordinal))
+                else {
+                    continue;
+                };
+                if let Some((author, content)) = super::agents::delivery_reading(item, &agent_path)
+                {
+                    self.index
+                        .deliveries
+                        .entry(DeliveryKey {
+                            thread_id: thread_id.to_string(),
+                            author,
+                            content,
+                        })
+                        .or_default()
+                        .push(item_id.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn item(&self, item_id: &str) -> Option<&ConversationItem> {
+        item_ordinal(item_id).and_then(|ordinal| self.items.get(ordinal))
+    }
+
+    pub(super) fn item_mut(&mut self, item_id: &str) -> Option<&mut ConversationItem> {
+        item_ordinal(item_id).and_then(|ordinal| self.items.get_mut(ordinal))
+    }
+
+    /// Ids of the items of a thread with this call id and one of `kinds`, in
+    /// byte-wise id order (the order upstream's scan of its item map yields).
+    pub(super) fn thread_items_with_call_id(
+        &self,
+        thread_id: &str,
+        call_id: &str,
+        kinds: &[ConversationItemKind],
+    ) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .index
+            .items_by_call
+            .get(thread_id)
+            .and_then(|by_call| by_call.get(call_id))
+            .into_iter()
+            .flatten()
+            .filter_map(|&ordinal| self.items.get(ordinal))
+            .filter(|item| kinds.contains(&item.kind))
+            .map(|item| item.item_id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    fn item_id_matches(&self, item_id: &str, item: &NormalizedItem) -> bool {
+        self.item(item_id)
+            .is_some_and(|existing| item_matches(existing, item))
+    }
+}
+
+/// The ordinal behind `conversation_item:<n>`, as an index into `Reducer::items`.
+pub(super) fn item_ordinal(item_id: &str) -> Option<usize> {
+    let number: usize = item_id.strip_prefix(ITEM_ID_PREFIX)?.parse().ok()?;
+    number.checked_sub(1)
+}
+
+/// Candidates of a baseline grouped by match key, built on the first miss.
+struct BaselineSearch<'b> {
+    baseline: &'b [String],
+    /// Key -> (first position not known to be used, positions in baseline order).
+    by_key: Option<HashMap<u64, (usize, Vec<usize>)>>,
+}
+
+impl<'b> BaselineSearch<'b> {
+    fn new(baseline: &'b [String]) -> Self {
+        BaselineSearch {
+            baseline,
+            by_key: None,
+        }
+    }
+
+    /// The first baseline entry, in baseline order, that is not in `used` and matches `item`.
+    fn find(
+        &mut self,
+        reducer: &Reducer,
+        item: &NormalizedItem,
+        used: &HashSet<String>,
+    ) -> Option<String> {
+        let baseline = self.baseline;
+        let by_key = self.by_key.get_or_insert_with(|| {
+            let mut by_key: HashMap<u64, (usize, Vec<usize>)> = HashMap::new();
+            for (position, item_id) in baseline.iter().enumerate() {
+                if let Some(existing) = reducer.item(item_id) {
+                    let key = match_key(
+                        existing.role,
+                        existing.channel,
+                        existing.kind,
+                        existing.agent_message.as_ref(),
+                        existing.call_id.as_deref(),
+                        &existing.body,
+                    );
+                    by_key.entry(key).or_default().1.push(position);
+                }
+            }
+            by_key
+        });
+        let key = match_key(
+            item.role,
+            item.channel,
+            item.kind,
+            item.agent_message.as_ref(),
+            item.call_id.as_deref(),
+            &item.body,
+        );
+        let (cursor, positions) = by_key.get_mut(&key)?;
+        // `used` only grows during one reconciliation, so entries found used
+        // stay used and the cursor can skip them for good.
+        while positions
+            .get(*cursor)
+            .is_some_and(|&position| used.contains(&baseline[position]))
+        {
+            *cursor += 1;
+        }
+        positions[*cursor..]
+            .iter()
+            .map(|&position| &baseline[position])
+            .find(|candidate| {
+                !used.contains(*candidate) && reducer.item_id_matches(candidate, item)
+            })
+            .cloned()
+    }
+}
+
+/// `reduction.md` §7.3: does the stored item match the sighting?
+pub(super) fn item_matches(existing: &ConversationItem, item: &NormalizedItem) -> bool {
+    existing.role == item.role
+        && existing.channel == item.channel
+        && existing.kind == item.kind
+        && existing.agent_message == item.agent_message
+        && existing.call_id == item.call_id
+        && if existing.kind == ConversationItemKind::Reasoning
+            && item.kind == ConversationItemKind::Reasoning
+        {
+            reasoning_bodies_match(&existing.body, &item.body)
+        } else {
+            plain_bodies_match(&existing.body, &item.body)
+        }
+}
+
+/// Part by part; `json` parts compare by summary, every other part by every field.
+fn plain_bodies_match(left: &ConversationBody, right: &ConversationBody) -> bool {
+    left.parts.len() == right.parts.len()
+        && left
+            .parts
+            .iter()
+            .zip(&right.parts)
+            .all(|(left, right)| match (left, right) {
+                (
+                    ConversationPart::Json { summary: left, .. },
+                    ConversationPart::Json { summary: right, .. },
+                ) => left == right,
+                _ => left == right,
+            })
+}
+
+/// Reasoning is identified by its encrypted blob when both sightings carry one.
+fn reasoning_bodies_match(left: &ConversationBody, right: &ConversationBody) -> bool {
+    plain_bodies_match(left, right)
+        || matches!(
+            (first_encoded(left), first_encoded(right)),
+            (Some(left), Some(right)) if left == right
+        )
+}
+
+fn first_encoded(body: &ConversationBody) -> Option<&ConversationPart> {
+    body.parts
+        .iter()
+        .find(|part| matches!(part, ConversationPart::Encoded { .. }))
+}
+
+/// `reduction.md` §7.8: fill in readable text or summary from a later
+/// sighting of the same encrypted reasoning, never replacing what is there.
+fn merge_reasoning_body(
+    existing: &mut ConversationBody,
+    incoming: &ConversationBody,
+) -> Result<(), ReduceError> {
+    if plain_bodies_match(existing, incoming) {
+        return Ok(());
+    }
+    if !reasoning_bodies_match(existing, incoming) {
+        bail!("reasoning item merge attempted with different encrypted_content identity");
+    }
+    let is_text = |part: &&ConversationPart| matches!(part, ConversationPart::Text { .. });
+    let is_summary = |part: &&ConversationPart| matches!(part, ConversationPart::Summary { .. });
+    let is_encoded = |part: &&ConversationPart| matches!(part, ConversationPart::Encoded { .. });
+    let has_text = existing.parts.iter().any(|part| is_text(&part));
+    let has_summary = existing.parts.iter().any(|part| is_summary(&part));
+    if has_text && has_summary {
+        return Ok(());
+    }
+    let texts = if has_text {
+        &existing.parts
+    } else {
+        &incoming.parts
+    };
+    let summaries = if has_summary {
+        &existing.parts
+    } else {
+        &incoming.parts
+    };
+    let merged = texts
+        .iter()
+        .filter(is_text)
+        .chain(summaries.iter().filter(is_summary))
+        .chain(existing.parts.iter().filter(is_encoded))
+        .cloned()
+        .collect();
+    existing.parts = merged;
+    Ok(())
+}
+
+/// A hash that is equal for two items exactly when `item_matches` holds
+/// (up to hash collisions, which callers rule out by verifying).
+fn match_key(
+    role: ConversationRole,
+    channel: Option<crate::model::ConversationChannel>,
+    kind: ConversationItemKind,
+    agent_message: Option<&crate::model::AgentMessageMetadata>,
+    call_id: Option<&str>,
+    body: &ConversationBody,
+) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    (role, channel, kind, agent_message, call_id).hash(&mut hasher);
+    match (kind, first_encoded(body)) {
+        (ConversationItemKind::Reasoning, Some(encoded)) => {
+            0u8.hash(&mut hasher);
+            encoded.hash(&mut hasher);
+        }
+        _ => {
+            1u8.hash(&mut hasher);
+            body.parts.len().hash(&mut hasher);
+            for part in &body.parts {
+                match part {
+                    ConversationPart::Json { summary, .. } => {
+                        0u8.hash(&mut hasher);
+                        summary.hash(&mut hasher);
+                    }
+                    other => {
+                        1u8.hash(&mut hasher);
+                        other.hash(&mut hasher);
+                    }
+                }
+            }
+        }
+    }
+    hasher.finish()
+}

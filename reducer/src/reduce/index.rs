@@ -1,0 +1,66 @@
+//! Lookup tables that replace upstream's linear scans.
+//!
+//! Each table answers one question upstream answers by scanning a whole map
+//! (spec README, observation 5). Lists are kept in the order upstream's scan
+//! would visit them (byte-wise id order where upstream iterates a map), so
+//! using an index never changes the output.
+
+use std::collections::BTreeSet;
+use std::collections::HashMap;
+use std::collections::HashSet;
+
+/// `outer -> inner -> value`, looked up by `&str` without allocating.
+pub(super) type Nested<V> = HashMap<String, HashMap<String, V>>;
+
+pub(super) fn nested_get<'a, V>(map: &'a Nested<V>, outer: &str, inner: &str) -> Option<&'a V> {
+    map.get(outer).and_then(|inner_map| inner_map.get(inner))
+}
+
+pub(super) fn nested_entry<'a, V: Default>(
+    map: &'a mut Nested<V>,
+    outer: &str,
+    inner: &str,
+) -> &'a mut V {
+    map.entry(outer.to_string())
+        .or_default()
+        .entry(inner.to_string())
+        .or_default()
+}
+
+/// Where an agent message was delivered: (recipient thread, author path, content).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct DeliveryKey {
+    pub thread_id: String,
+    pub author: String,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Index {
+    /// Members of each thread's `conversation_item_ids`.
+    pub thread_item_sets: HashMap<String, HashSet<String>>,
+    /// Item ordinals by (thread, model-visible call id), in creation order.
+    pub items_by_call: Nested<Vec<usize>>,
+    /// Tool call ids by model-visible call id, across threads, in start order.
+    pub tools_by_call_id: HashMap<String, Vec<String>>,
+    /// Inference calls whose `response_item_ids` contain an item.
+    pub inference_by_response_item: HashMap<String, BTreeSet<String>>,
+    /// Inference calls by (thread, response id).
+    pub inference_by_response_id: Nested<BTreeSet<String>>,
+    /// Inference calls by turn.
+    pub inference_by_turn: HashMap<String, Vec<String>>,
+    /// Materialized code cells by turn.
+    pub cells_by_turn: HashMap<String, BTreeSet<String>>,
+    /// Tool calls whose requester is a code cell, by that cell's id.
+    pub tools_by_requesting_cell: HashMap<String, BTreeSet<String>>,
+    /// Compaction request ids by compaction id.
+    pub requests_by_compaction: HashMap<String, BTreeSet<String>>,
+    /// Interaction edge ids by the tool call they start from.
+    pub edges_by_source_tool: HashMap<String, BTreeSet<String>>,
+    /// Items that are the target of some interaction edge.
+    pub linked_items: HashSet<String>,
+    /// Items of each thread list that read as an agent delivery, in list order.
+    pub deliveries: HashMap<DeliveryKey, Vec<String>>,
+    /// Latest plain assistant message per (thread, turn): (first seen, item id).
+    pub latest_assistant_message: Nested<(i64, String)>,
+}

@@ -1,0 +1,409 @@
+//! Inference calls: request and response payloads into conversation items
+//! (`reduction.md` §5, §8; `request_input_mode` per §17.1, policy P7).
+
+use serde_json::Value;
+
+use super::EventContext;
+use super::Reducer;
+use super::conversation::ReconcileMode;
+use super::conversation::Sighting;
+use super::normalize::NormalizedItem;
+use super::normalize::normalize_items;
+use super::normalize::token_usage;
+use crate::error::ReduceError;
+use crate::error::bail;
+use crate::model::ExecutionStatus;
+use crate::model::ExecutionWindow;
+use crate::model::InferenceCall;
+use crate::model::ProducerRef;
+use crate::model::RawPayloadRef;
+use crate::raw::RawInferenceRequestInputMode;
+
+pub(super) struct StartedInference<'a> {
+    pub inference_call_id: &'a str,
+    pub thread_id: &'a str,
+    pub codex_turn_id: &'a str,
+    pub model: &'a str,
+    pub provider_name: &'a str,
+    pub request_input_mode: Option<&'a RawInferenceRequestInputMode>,
+    pub request_payload: &'a RawPayloadRef,
+}
+
+/// How an attempt ended.
+pub(super) enum InferenceOutcome {
+    Completed { response_id: Option<String> },
+    Failed,
+    Cancelled,
+}
+
+impl Reducer {
+    pub(super) fn start_inference(
+        &mut self,
+        cx: &EventContext,
+        started: StartedInference<'_>,
+    ) -> Result<(), ReduceError> {
+        let id = started.inference_call_id;
+        if self.trace.inference_calls.contains_key(id) {
+            bail!("duplicate inference start for {id}");
+        }
+        let turn_id = started.codex_turn_id;
+        let Some(turn_thread) = self.turn_thread(turn_id) else {
+            bail!("inference start {id} referenced unknown codex turn {turn_id}");
+        };
+        if turn_thread != started.thread_id {
+            bail!(
+                "inference start {id} used thread {}, but codex turn {turn_id} belongs to {turn_thread}",
+                started.thread_id
+            );
+        }
+        let request_item_ids = self.reduce_request(cx, &started)?;
+        self.index
+            .inference_by_turn
+            .entry(turn_id.to_string())
+            .or_default()
+            .push(id.to_string());
+        self.trace.inference_calls.insert(
+            id.to_string(),
+            InferenceCall {
+                inference_call_id: id.to_string(),
+                thread_id: started.thread_id.to_string(),
+                codex_turn_id: turn_id.to_string(),
+                execution: ExecutionWindow::started(cx.wall_time_unix_ms, cx.seq),
+                model: started.model.to_string(),
+                provider_name: started.provider_name.to_string(),
+                response_id: None,
+                upstream_request_id: None,
+                request_item_ids,
+                response_item_ids: Vec::new(),
+                tool_call_ids_started_by_response: Vec::new(),
+                usage: None,
+                raw_request_payload_id: started.request_payload.raw_payload_id.clone(),
+                raw_response_payload_id: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// `reduction.md` §5.2: the whole model-visible input of the request.
+    fn reduce_request(
+        &mut self,
+        cx: &EventContext,
+        started: &StartedInference<'_>,
+    ) -> Result<Vec<String>, ReduceError> {
+        let thread_id = started.thread_id;
+        let payload = self.read_payload(started.request_payload)?;
+        let items = request_items(&payload, started.request_payload)?;
+        let payload_previous = payload
+            .get("previous_response_id")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        drop(payload);
+        let sighting = Sighting {
+            thread_id,
+            codex_turn_id: started.codex_turn_id,
+            wall_time_unix_ms: cx.wall_time_unix_ms,
+            producers: &[],
+        };
+        let current_snapshot = self.snapshots.get(thread_id).cloned().unwrap_or_default();
+        let mut used_replacement = false;
+        let request_item_ids = match (started.request_input_mode, payload_previous) {
+            (None | Some(RawInferenceRequestInputMode::FullSnapshot), None)
+            | (Some(RawInferenceRequestInputMode::FullSnapshot), Some(_)) => {
+                let replacement = self.pending_replacements.get(thread_id).cloned();
+                used_replacement = replacement.is_some();
+                let baseline = replacement.unwrap_or(current_snapshot);
+                self.reconcile(items, &sighting, 0, ReconcileMode::Full, &baseline)?
+            }
+            (None, Some(previous)) => self.reduce_incremental(
+                items,
+                &sighting,
+                started.inference_call_id,
+                &previous,
+                &current_snapshot,
+            )?,
+            (
+                Some(RawInferenceRequestInputMode::Incremental {
+                    previous_response_id,
+                }),
+                payload_previous,
+            ) => {
+                check_recorded_previous(
+                    started.inference_call_id,
+                    previous_response_id,
+                    payload_previous.as_deref(),
+                )?;
+                self.reduce_incremental(
+                    items,
+                    &sighting,
+                    started.inference_call_id,
+                    previous_response_id,
+                    &current_snapshot,
+                )?
+            }
+            (
+                Some(RawInferenceRequestInputMode::IncrementalWithUntracedPrefix {
+                    previous_response_id,
+                    prefix_payload,
+                }),
+                payload_previous,
+            ) => {
+                let id = started.inference_call_id;
+                check_recorded_previous(id, previous_response_id, payload_previous.as_deref())?;
+                if self
+                    .traced_snapshot(thread_id, previous_response_id)
+                    .is_some()
+                {
+                    bail!(
+                        "incremental inference request {id} recorded untraced prefix for traced previous_response_id {previous_response_id}"
+                    );
+                }
+                let prefix_payload_value = self.read_payload(prefix_payload)?;
+                let prefix_items = request_items(&prefix_payload_value, prefix_payload)?;
+                drop(prefix_payload_value);
+                let mut ids = self.reconcile(
+                    prefix_items,
+                    &sighting,
+                    0,
+                    ReconcileMode::Full,
+                    &current_snapshot,
+                )?;
+                let delta = self.reconcile(
+                    items,
+                    &sighting,
+                    ids.len(),
+                    ReconcileMode::Append,
+                    &ids.clone(),
+                )?;
+                ids.extend(delta);
+                ids
+            }
+        };
+        self.append_to_thread(thread_id, &request_item_ids)?;
+        if used_replacement {
+            self.pending_replacements.remove(thread_id);
+        }
+        self.snapshots
+            .insert(thread_id.to_string(), request_item_ids.clone());
+        Ok(request_item_ids)
+    }
+
+    /// A delta after a traced response: the prefix is copied, the delta is
+    /// appended against the thread's current snapshot.
+    fn reduce_incremental(
+        &mut self,
+        items: Vec<NormalizedItem>,
+        sighting: &Sighting<'_>,
+        inference_call_id: &str,
+        previous_response_id: &str,
+        current_snapshot: &[String],
+    ) -> Result<Vec<String>, ReduceError> {
+        let Some(mut ids) = self.traced_snapshot(sighting.thread_id, previous_response_id) else {
+            bail!(
+                "incremental inference request {inference_call_id} referenced unknown previous_response_id {previous_response_id}"
+            );
+        };
+        let delta = self.reconcile(
+            items,
+            sighting,
+            ids.len(),
+            ReconcileMode::Append,
+            current_snapshot,
+        )?;
+        ids.extend(delta);
+        Ok(ids)
+    }
+
+    /// `reduction.md` §5.3: request and response items of the first call (by
+    /// id) of the thread that returned `response_id`.
+    fn traced_snapshot(&self, thread_id: &str, response_id: &str) -> Option<Vec<String>> {
+        let call_id =
+            super::index::nested_get(&self.index.inference_by_response_id, thread_id, response_id)?
+                .first()?;
+        let call = self.trace.inference_calls.get(call_id)?;
+        let mut ids = call.request_item_ids.clone();
+        ids.extend(call.response_item_ids.iter().cloned());
+        Some(ids)
+    }
+
+    /// `reduction.md` §5.4.
+    pub(super) fn complete_inference(
+        &mut self,
+        cx: &EventContext,
+        inference_call_id: &str,
+        outcome: InferenceOutcome,
+        upstream_request_id: Option<&str>,
+        response_payload: Option<&RawPayloadRef>,
+    ) -> Result<(), ReduceError> {
+        let Some(call) = self.trace.inference_calls.get(inference_call_id) else {
+            bail!("inference completion referenced unknown call {inference_call_id}");
+        };
+        let thread_id = call.thread_id.clone();
+        let turn_id = call.codex_turn_id.clone();
+        let response_item_ids = match response_payload {
+            Some(payload) => {
+                Some(self.reduce_response(cx, inference_call_id, &thread_id, &turn_id, payload)?)
+            }
+            None => None,
+        };
+        let (status, response_id) = match outcome {
+            InferenceOutcome::Completed { response_id } => {
+                (ExecutionStatus::Completed, response_id)
+            }
+            InferenceOutcome::Failed => (ExecutionStatus::Failed, None),
+            InferenceOutcome::Cancelled => (ExecutionStatus::Cancelled, None),
+        };
+        let Some(call) = self.trace.inference_calls.get_mut(inference_call_id) else {
+            bail!("inference call {inference_call_id} disappeared during response reduction");
+        };
+        let previous_response_id = std::mem::replace(&mut call.response_id, response_id.clone());
+        if call.execution.status == ExecutionStatus::Running {
+            call.execution.end(cx.wall_time_unix_ms, cx.seq, status);
+        }
+        if let Some(upstream) = upstream_request_id {
+            call.upstream_request_id = Some(upstream.to_string());
+        }
+        let mut replaced_items = None;
+        if let (Some(payload), Some(ids)) = (response_payload, response_item_ids) {
+            call.raw_response_payload_id = Some(payload.raw_payload_id.clone());
+            replaced_items = Some(std::mem::replace(&mut call.response_item_ids, ids.clone()));
+            for item_id in &ids {
+                self.index
+                    .inference_by_response_item
+                    .entry(item_id.clone())
+                    .or_default()
+                    .insert(inference_call_id.to_string());
+            }
+        }
+        if let Some(old_ids) = replaced_items {
+            let current = &self.trace.inference_calls[inference_call_id].response_item_ids;
+            for item_id in old_ids.iter().filter(|id| !current.contains(id)) {
+                if let Some(calls) = self.index.inference_by_response_item.get_mut(item_id) {
+                    calls.remove(inference_call_id);
+                }
+            }
+        }
+        if previous_response_id != response_id {
+            if let Some(previous) = previous_response_id
+                && let Some(calls) = self
+                    .index
+                    .inference_by_response_id
+                    .get_mut(&thread_id)
+                    .and_then(|by_id| by_id.get_mut(&previous))
+            {
+                calls.remove(inference_call_id);
+            }
+            if let Some(current) = response_id {
+                super::index::nested_entry(
+                    &mut self.index.inference_by_response_id,
+                    &thread_id,
+                    &current,
+                )
+                .insert(inference_call_id.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// `reduction.md` §8: response output is appended to the thread's snapshot.
+    fn reduce_response(
+        &mut self,
+        cx: &EventContext,
+        inference_call_id: &str,
+        thread_id: &str,
+        turn_id: &str,
+        payload: &RawPayloadRef,
+    ) -> Result<Vec<String>, ReduceError> {
+        let value = self.read_payload(payload)?;
+        let Some(output_items) = value.get("output_items").and_then(Value::as_array) else {
+            bail!(
+                "inference response payload {} did not contain output_items",
+                payload.raw_payload_id
+            );
+        };
+        let items = normalize_items(output_items, &payload.raw_payload_id)?;
+        let usage = value.get("token_usage").and_then(token_usage);
+        drop(value);
+        let snapshot = self.snapshots.get(thread_id).cloned().unwrap_or_default();
+        let producers = [ProducerRef::Inference {
+            inference_call_id: inference_call_id.to_string(),
+        }];
+        let sighting = Sighting {
+            thread_id,
+            codex_turn_id: turn_id,
+            wall_time_unix_ms: cx.wall_time_unix_ms,
+            producers: &producers,
+        };
+        let ids = self.reconcile(
+            items,
+            &sighting,
+            snapshot.len(),
+            ReconcileMode::Append,
+            &snapshot,
+        )?;
+        self.append_to_thread(thread_id, &ids)?;
+        self.snapshots
+            .entry(thread_id.to_string())
+            .or_default()
+            .extend(ids.iter().cloned());
+        if let Some(usage) = usage
+            && let Some(call) = self.trace.inference_calls.get_mut(inference_call_id)
+        {
+            call.usage = Some(usage);
+        }
+        Ok(ids)
+    }
+
+    /// `reduction.md` §5.6: a turn that ends closes its still-running calls.
+    pub(super) fn end_inference_calls_for_turn(
+        &mut self,
+        cx: &EventContext,
+        codex_turn_id: &str,
+        turn_status: ExecutionStatus,
+    ) {
+        let status = match turn_status {
+            ExecutionStatus::Running => return,
+            ExecutionStatus::Completed | ExecutionStatus::Cancelled => ExecutionStatus::Cancelled,
+            ExecutionStatus::Failed => ExecutionStatus::Failed,
+            ExecutionStatus::Aborted => ExecutionStatus::Aborted,
+        };
+        let Some(call_ids) = self.index.inference_by_turn.get(codex_turn_id) else {
+            return;
+        };
+        for call_id in call_ids {
+            if let Some(call) = self.trace.inference_calls.get_mut(call_id)
+                && call.execution.status == ExecutionStatus::Running
+            {
+                call.execution.end(cx.wall_time_unix_ms, cx.seq, status);
+            }
+        }
+    }
+}
+
+/// `input` of a request-shaped payload, normalized.
+fn request_items(
+    payload: &Value,
+    reference: &RawPayloadRef,
+) -> Result<Vec<NormalizedItem>, ReduceError> {
+    let id = &reference.raw_payload_id;
+    let Some(input) = payload.get("input") else {
+        bail!("inference request payload {id} did not contain input");
+    };
+    let Some(input) = input.as_array() else {
+        bail!("inference request payload {id} had non-array input");
+    };
+    normalize_items(input, id)
+}
+
+/// Newer producers record the parent response twice; both must agree.
+fn check_recorded_previous(
+    inference_call_id: &str,
+    recorded: &str,
+    payload_previous: Option<&str>,
+) -> Result<(), ReduceError> {
+    if payload_previous != Some(recorded) {
+        bail!(
+            "incremental inference request {inference_call_id} recorded previous_response_id {recorded}, but payload previous_response_id was {payload_previous:?}"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,430 @@
+//! The reducer: a deterministic fold of raw events into a `RolloutTrace`.
+//!
+//! `Reducer` holds the reduced graph plus the pending state upstream's reducer
+//! keeps between events (each queue below says which producer race makes it
+//! necessary), and the indexes that replace upstream's linear scans. Applying
+//! an event either succeeds or returns the first error; `finish` runs the
+//! end-of-replay rules on a copy, so a reducer can keep folding a growing log.
+//!
+//! Invariants:
+//! - No clock, randomness, environment or hash-map iteration order reaches the
+//!   output: every map in the graph is a `BTreeMap`, and every "first"/"all"
+//!   rule iterates in the byte-wise id order upstream's maps impose.
+//! - The only I/O is reading payload files through the `PayloadSource`.
+//! - Indexes are derived data: each one mirrors a scan upstream performs, and
+//!   is updated wherever the scanned data changes.
+
+mod agents;
+mod code_cells;
+mod compaction;
+mod conversation;
+mod index;
+mod inference;
+pub(crate) mod normalize;
+mod terminals;
+mod threads;
+mod tools;
+
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+
+use crate::bundle::PayloadSource;
+use crate::error::Diagnostic;
+use crate::error::Place;
+use crate::error::ReduceError;
+use crate::model::ConversationItem;
+use crate::model::RawPayloadRef;
+use crate::model::RolloutTrace;
+use crate::raw::RawEventPayload;
+use crate::raw::RawManifest;
+use crate::raw::RawTraceEvent;
+
+use self::agents::PendingEdge;
+use self::code_cells::PendingCodeCellEvent;
+use self::code_cells::PendingCodeCellStart;
+use self::index::Index;
+
+/// The reduced graph and its result: what `finish` returns.
+#[derive(Debug, Clone)]
+pub struct Reduction {
+    pub trace: RolloutTrace,
+    /// What the reducer dropped or ignored without changing `state.json`.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The envelope facts every handler needs.
+#[derive(Debug, Clone)]
+struct EventContext {
+    seq: u64,
+    wall_time_unix_ms: i64,
+    thread_id: Option<String>,
+    codex_turn_id: Option<String>,
+}
+
+/// A resumable fold over one bundle's events.
+pub struct Reducer {
+    /// The graph, except `conversation_items`, which live in `items` until `finish`.
+    trace: RolloutTrace,
+    /// Conversation items by ordinal: `items[n - 1]` is `conversation_item:<n>`.
+    items: Vec<ConversationItem>,
+    next_terminal_operation_ordinal: u64,
+    /// Last model-visible snapshot per thread. Requests replace it and
+    /// responses extend it, because both are payloads exchanged with the
+    /// model; the next request is reconciled against it by position.
+    snapshots: HashMap<String, Vec<String>>,
+    /// Replacement history of the last compaction installed in a thread and
+    /// not yet followed by a full request. The first full request after a
+    /// compaction must reuse the replacement items, not the old prefix.
+    pending_replacements: HashMap<String, Vec<String>>,
+    /// Code cell id by (thread, runtime cell handle). Runtime lifecycle
+    /// events, nested tools and waits name cells by the runtime's handle,
+    /// which is unique only within a thread.
+    runtime_cells: HashMap<(String, String), String>,
+    /// Code-cell starts whose model-visible `exec` item has not been reduced
+    /// yet: the runtime starts a cell before the completion event that
+    /// records the response requesting it.
+    pending_cells: BTreeMap<String, PendingCodeCellStart>,
+    /// Initial responses and ends of queued cells: a fast cell can finish
+    /// before its source item exists. Replayed in seq order at materialization.
+    pending_cell_events: HashMap<String, Vec<PendingCodeCellEvent>>,
+    /// Agent deliveries whose recipient-side item has not appeared yet: the
+    /// sending tool's events precede the recipient request that shows the
+    /// message to the model.
+    pending_edges: Vec<PendingEdge>,
+    index: Index,
+    payloads: Box<dyn PayloadSource + Send>,
+    diagnostics: Vec<Diagnostic>,
+    /// Place of the event being applied, for diagnostics raised deep inside.
+    place: Place,
+}
+
+impl Reducer {
+    /// A reducer for the bundle described by `manifest`, reading payloads from `payloads`.
+    pub fn new(manifest: &RawManifest, payloads: Box<dyn PayloadSource + Send>) -> Self {
+        Reducer {
+            trace: RolloutTrace::new(
+                manifest.trace_id.clone(),
+                manifest.rollout_id.clone(),
+                manifest.root_thread_id.clone(),
+                manifest.started_at_unix_ms,
+            ),
+            items: Vec::new(),
+            next_terminal_operation_ordinal: 1,
+            snapshots: HashMap::new(),
+            pending_replacements: HashMap::new(),
+            runtime_cells: HashMap::new(),
+            pending_cells: BTreeMap::new(),
+            pending_cell_events: HashMap::new(),
+            pending_edges: Vec::new(),
+            index: Index::default(),
+            payloads,
+            diagnostics: Vec::new(),
+            place: Place::default(),
+        }
+    }
+
+    /// Applies one event. `place` locates it for diagnostics; errors are
+    /// returned without a place (the caller knows it).
+    ///
+    /// On error the reducer may hold part of the event's effects, as
+    /// upstream's does; callers that continue must rebuild from the events
+    /// before it.
+    pub fn apply(&mut self, event: &RawTraceEvent, place: &Place) -> Result<(), ReduceError> {
+        self.place = place.clone();
+        for payload in event.payload.payload_refs() {
+            self.record_raw_payload(payload);
+        }
+        let cx = EventContext {
+            seq: event.seq,
+            wall_time_unix_ms: event.wall_time_unix_ms,
+            thread_id: event.thread_id.clone(),
+            codex_turn_id: event.codex_turn_id.clone(),
+        };
+        match &event.payload {
+            RawEventPayload::RolloutStarted {
+                trace_id,
+                root_thread_id,
+            } => {
+                self.trace.trace_id.clone_from(trace_id);
+                self.trace.root_thread_id.clone_from(root_thread_id);
+                Ok(())
+            }
+            RawEventPayload::RolloutEnded { status } => {
+                self.trace.status = *status;
+                self.trace.ended_at_unix_ms = Some(cx.wall_time_unix_ms);
+                Ok(())
+            }
+            RawEventPayload::ThreadStarted {
+                thread_id,
+                agent_path,
+                metadata_payload,
+            } => self.start_thread(&cx, thread_id, agent_path, metadata_payload.as_ref()),
+            RawEventPayload::ThreadEnded { thread_id, status } => {
+                self.end_thread(&cx, thread_id, *status)
+            }
+            RawEventPayload::CodexTurnStarted {
+                codex_turn_id,
+                thread_id,
+            } => self.start_turn(&cx, codex_turn_id, thread_id),
+            RawEventPayload::CodexTurnEnded {
+                codex_turn_id,
+                status,
+            } => self.end_turn(&cx, codex_turn_id, *status),
+            RawEventPayload::InferenceStarted {
+                inference_call_id,
+                thread_id,
+                codex_turn_id,
+                model,
+                provider_name,
+                request_input_mode,
+                request_payload,
+            } => self.start_inference(
+                &cx,
+                inference::StartedInference {
+                    inference_call_id,
+                    thread_id,
+                    codex_turn_id,
+                    model,
+                    provider_name,
+                    request_input_mode: request_input_mode.as_ref(),
+                    request_payload,
+                },
+            ),
+            RawEventPayload::InferenceCompleted {
+                inference_call_id,
+                response_id,
+                upstream_request_id,
+                response_payload,
+            } => self.complete_inference(
+                &cx,
+                inference_call_id,
+                inference::InferenceOutcome::Completed {
+                    response_id: response_id.clone(),
+                },
+                upstream_request_id.as_deref(),
+                Some(response_payload),
+            ),
+            RawEventPayload::InferenceFailed {
+                inference_call_id,
+                upstream_request_id,
+                partial_response_payload,
+                ..
+            } => self.complete_inference(
+                &cx,
+                inference_call_id,
+                inference::InferenceOutcome::Failed,
+                upstream_request_id.as_deref(),
+                partial_response_payload.as_ref(),
+            ),
+            RawEventPayload::InferenceCancelled {
+                inference_call_id,
+                upstream_request_id,
+                partial_response_payload,
+                ..
+            } => self.complete_inference(
+                &cx,
+                inference_call_id,
+                inference::InferenceOutcome::Cancelled,
+                upstream_request_id.as_deref(),
+                partial_response_payload.as_ref(),
+            ),
+            RawEventPayload::ToolCallStarted {
+                tool_call_id,
+                model_visible_call_id,
+                code_mode_runtime_tool_id,
+                requester,
+                kind,
+                summary,
+                invocation_payload,
+            } => self.start_tool_call(
+                &cx,
+                tools::StartedToolCall {
+                    tool_call_id,
+                    model_visible_call_id: model_visible_call_id.as_deref(),
+                    code_mode_runtime_tool_id: code_mode_runtime_tool_id.as_deref(),
+                    requester,
+                    kind,
+                    summary,
+                    invocation_payload: invocation_payload.as_ref(),
+                },
+            ),
+            RawEventPayload::McpToolCallCorrelationAssigned {
+                tool_call_id,
+                mcp_call_id,
+            } => self.assign_mcp_correlation(tool_call_id, mcp_call_id),
+            RawEventPayload::ToolCallRuntimeStarted {
+                tool_call_id,
+                runtime_payload,
+            } => self.start_tool_runtime(&cx, tool_call_id, runtime_payload),
+            RawEventPayload::ToolCallRuntimeEnded {
+                tool_call_id,
+                status,
+                runtime_payload,
+            } => self.end_tool_runtime(&cx, tool_call_id, *status, runtime_payload),
+            RawEventPayload::ToolCallEnded {
+                tool_call_id,
+                status,
+                result_payload,
+            } => self.end_tool_call(&cx, tool_call_id, *status, result_payload.as_ref()),
+            RawEventPayload::CodeCellStarted {
+                runtime_cell_id,
+                model_visible_call_id,
+                source_js,
+            } => self.start_code_cell(&cx, runtime_cell_id, model_visible_call_id, source_js),
+            RawEventPayload::CodeCellInitialResponse {
+                runtime_cell_id,
+                status,
+                ..
+            } => self.observe_code_cell_event(
+                &cx,
+                runtime_cell_id,
+                code_cells::CodeCellEventKind::InitialResponse,
+                *status,
+            ),
+            RawEventPayload::CodeCellEnded {
+                runtime_cell_id,
+                status,
+                ..
+            } => self.observe_code_cell_event(
+                &cx,
+                runtime_cell_id,
+                code_cells::CodeCellEventKind::End,
+                *status,
+            ),
+            RawEventPayload::CompactionRequestStarted {
+                compaction_id,
+                compaction_request_id,
+                thread_id,
+                codex_turn_id,
+                model,
+                provider_name,
+                request_payload,
+            } => self.start_compaction_request(
+                &cx,
+                compaction::StartedCompactionRequest {
+                    compaction_id,
+                    compaction_request_id,
+                    thread_id,
+                    codex_turn_id,
+                    model,
+                    provider_name,
+                    request_payload,
+                },
+            ),
+            RawEventPayload::CompactionRequestCompleted {
+                compaction_id,
+                compaction_request_id,
+                response_payload,
+            } => self.end_compaction_request(
+                &cx,
+                compaction_id,
+                compaction_request_id,
+                Some(response_payload),
+            ),
+            RawEventPayload::CompactionRequestFailed {
+                compaction_id,
+                compaction_request_id,
+                ..
+            } => self.end_compaction_request(&cx, compaction_id, compaction_request_id, None),
+            RawEventPayload::CompactionInstalled {
+                compaction_id,
+                checkpoint_payload,
+            } => self.install_compaction(&cx, compaction_id, checkpoint_payload),
+            RawEventPayload::AgentResultObserved {
+                edge_id,
+                child_thread_id,
+                child_codex_turn_id,
+                parent_thread_id,
+                message,
+                carried_payload,
+            } => self.observe_agent_result(
+                &cx,
+                agents::ObservedAgentResult {
+                    edge_id,
+                    child_thread_id,
+                    child_codex_turn_id,
+                    parent_thread_id,
+                    message,
+                    carried_payload: carried_payload.as_ref(),
+                },
+            ),
+            RawEventPayload::ProtocolEventObserved { .. } => Ok(()),
+            RawEventPayload::Other { kind, .. } => {
+                // Upstream rejects the whole bundle here (spec README, policy P9).
+                self.diagnose(format!(
+                    "`other` event of kind `{kind}` has no reducer: its payload references were recorded and nothing else (upstream's reducer rejects the bundle with `raw trace event has no reducer implementation`)"
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs the end-of-replay rules on a copy of the state and returns the
+    /// graph; the reducer itself can go on folding events.
+    pub fn finish(&self) -> Result<Reduction, ReduceError> {
+        let mut finished = self.clone_without_payloads();
+        finished.finalize()?;
+        Ok(finished.into_reduction())
+    }
+
+    /// The graph as it stands, without the end-of-replay rules.
+    pub fn into_unfinished(self) -> Reduction {
+        self.into_reduction()
+    }
+
+    /// A copy of the whole state. End-of-replay rules read no payloads, so
+    /// the copy gets a source that has none.
+    fn clone_without_payloads(&self) -> Reducer {
+        Reducer {
+            trace: self.trace.clone(),
+            items: self.items.clone(),
+            next_terminal_operation_ordinal: self.next_terminal_operation_ordinal,
+            snapshots: self.snapshots.clone(),
+            pending_replacements: self.pending_replacements.clone(),
+            runtime_cells: self.runtime_cells.clone(),
+            pending_cells: self.pending_cells.clone(),
+            pending_cell_events: self.pending_cell_events.clone(),
+            pending_edges: self.pending_edges.clone(),
+            index: self.index.clone(),
+            payloads: Box::new(crate::bundle::NoPayloads),
+            diagnostics: self.diagnostics.clone(),
+            place: self.place.clone(),
+        }
+    }
+
+    /// Runs the end-of-replay rules and returns the graph, consuming the reducer.
+    pub fn into_finished(mut self) -> Result<Reduction, ReduceError> {
+        self.finalize()?;
+        Ok(self.into_reduction())
+    }
+
+    fn into_reduction(self) -> Reduction {
+        let mut trace = self.trace;
+        trace.conversation_items = self
+            .items
+            .into_iter()
+            .map(|item| (item.item_id.clone(), item))
+            .collect();
+        Reduction {
+            trace,
+            diagnostics: self.diagnostics,
+        }
+    }
+
+    /// Records a diagnostic at the current event.
+    fn diagnose(&mut self, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::new(self.place.clone(), message));
+    }
+
+    fn record_raw_payload(&mut self, payload: &RawPayloadRef) {
+        self.trace
+            .raw_payloads
+            .insert(payload.raw_payload_id.clone(), payload.clone());
+    }
+
+    /// Reads a payload document, tagging errors with its path.
+    fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<serde_json::Value, ReduceError> {
+        self.payloads.read_payload(payload)
+    }
+}

@@ -1,0 +1,477 @@
+//! Model items (request input, response output, checkpoint histories) turned
+//! into conversation data, before any identity is assigned.
+//!
+//! Normalization is a pure function of one payload's item array: the same
+//! JSON always gives the same `NormalizedItem`s, whatever the reducer state.
+//! Errors abort before anything is reconciled.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::ReduceError;
+use crate::error::bail;
+use crate::model::AgentMessageMetadata;
+use crate::model::ConversationBody;
+use crate::model::ConversationChannel;
+use crate::model::ConversationItemKind;
+use crate::model::ConversationPart;
+use crate::model::ConversationRole;
+use crate::model::TokenUsage;
+
+/// Longest rendering of a JSON value kept in a `json` part, in bytes.
+const JSON_SUMMARY_MAX_BYTES: usize = 240;
+
+/// One model item reduced to the fields that identify a conversation item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NormalizedItem {
+    pub role: ConversationRole,
+    pub channel: Option<ConversationChannel>,
+    pub kind: ConversationItemKind,
+    pub agent_message: Option<AgentMessageMetadata>,
+    pub body: ConversationBody,
+    pub call_id: Option<String>,
+}
+
+/// Normalizes every element of `items`; `payload_id` is embedded in `json`
+/// and `payload_ref` parts. `additional_tools` elements are dropped.
+pub(crate) fn normalize_items(
+    items: &[Value],
+    payload_id: &str,
+) -> Result<Vec<NormalizedItem>, ReduceError> {
+    let mut normalized = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(item) = normalize_item(item, payload_id)? {
+            normalized.push(item);
+        }
+    }
+    Ok(normalized)
+}
+
+fn normalize_item(item: &Value, pid: &str) -> Result<Option<NormalizedItem>, ReduceError> {
+    let Some(item_type) = item.get("type").and_then(Value::as_str) else {
+        bail!("model item in payload {pid} did not contain a string type");
+    };
+    let call_id = || {
+        item.get("call_id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let tool_item = |role, kind, body| NormalizedItem {
+        role,
+        channel: Some(ConversationChannel::Commentary),
+        kind,
+        agent_message: None,
+        body,
+        call_id: call_id(),
+    };
+    let normalized = match item_type {
+        "additional_tools" => return Ok(None),
+        "message" => normalize_message(item, pid)?,
+        "agent_message" => normalize_agent_message(item, pid)?,
+        "reasoning" => NormalizedItem {
+            role: ConversationRole::Assistant,
+            channel: Some(ConversationChannel::Analysis),
+            kind: ConversationItemKind::Reasoning,
+            agent_message: None,
+            body: reasoning_body(item, pid)?,
+            call_id: None,
+        },
+        "function_call" => tool_item(
+            ConversationRole::Assistant,
+            ConversationItemKind::FunctionCall,
+            arguments_body(item.get("arguments"), pid),
+        ),
+        "function_call_output" => tool_item(
+            ConversationRole::Tool,
+            ConversationItemKind::FunctionCallOutput,
+            output_body(item.get("output"), pid),
+        ),
+        "custom_tool_call" => tool_item(
+            ConversationRole::Assistant,
+            ConversationItemKind::CustomToolCall,
+            custom_call_body(item, pid),
+        ),
+        "custom_tool_call_output" => tool_item(
+            ConversationRole::Tool,
+            ConversationItemKind::CustomToolCallOutput,
+            output_body(item.get("output"), pid),
+        ),
+        "tool_search_call" | "web_search_call" | "image_generation_call" | "local_shell_call" => {
+            tool_item(
+                ConversationRole::Assistant,
+                ConversationItemKind::FunctionCall,
+                json_body(item, pid),
+            )
+        }
+        "tool_search_output" | "mcp_tool_call_output" => tool_item(
+            ConversationRole::Tool,
+            ConversationItemKind::FunctionCallOutput,
+            json_body(item, pid),
+        ),
+        "compaction" | "compaction_summary" | "context_compaction" => {
+            let Some(encrypted) = item.get("encrypted_content").and_then(Value::as_str) else {
+                bail!("compaction item in payload {pid} did not contain string encrypted_content");
+            };
+            NormalizedItem {
+                role: ConversationRole::Assistant,
+                channel: Some(ConversationChannel::Summary),
+                kind: ConversationItemKind::Message,
+                agent_message: None,
+                body: ConversationBody {
+                    parts: vec![encoded(encrypted)],
+                },
+                call_id: None,
+            }
+        }
+        other => bail!("unsupported model item type {other} in payload {pid}"),
+    };
+    Ok(Some(normalized))
+}
+
+fn normalize_message(item: &Value, pid: &str) -> Result<NormalizedItem, ReduceError> {
+    let Some(role) = item.get("role").and_then(Value::as_str) else {
+        bail!("message item in payload {pid} did not contain a string role");
+    };
+    let role = match role {
+        "system" => ConversationRole::System,
+        "developer" => ConversationRole::Developer,
+        "user" => ConversationRole::User,
+        "assistant" => ConversationRole::Assistant,
+        "tool" => ConversationRole::Tool,
+        other => bail!("unsupported message role {other} in payload {pid}"),
+    };
+    let channel = match item.get("phase").and_then(Value::as_str) {
+        Some("commentary") => Some(ConversationChannel::Commentary),
+        Some("final_answer") => Some(ConversationChannel::Final),
+        Some("summary") => Some(ConversationChannel::Summary),
+        _ => None,
+    };
+    Ok(NormalizedItem {
+        role,
+        channel,
+        kind: ConversationItemKind::Message,
+        agent_message: None,
+        body: ConversationBody {
+            parts: content_parts(item.get("content"), pid),
+        },
+        call_id: None,
+    })
+}
+
+/// A protocol agent message, decoded strictly as a whole.
+#[derive(Deserialize)]
+struct RawAgentMessage {
+    author: String,
+    recipient: String,
+    content: Vec<RawAgentMessageContent>,
+    #[serde(rename = "id")]
+    _id: Option<String>,
+    #[serde(rename = "internal_chat_message_metadata_passthrough")]
+    _passthrough: Option<RawAgentMessagePassthrough>,
+}
+
+#[derive(Deserialize)]
+struct RawAgentMessagePassthrough {
+    #[serde(rename = "turn_id")]
+    _turn_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum RawAgentMessageContent {
+    InputText { text: String },
+    EncryptedContent { encrypted_content: String },
+}
+
+fn normalize_agent_message(item: &Value, pid: &str) -> Result<NormalizedItem, ReduceError> {
+    let message = RawAgentMessage::deserialize(item).map_err(|error| {
+        ReduceError::caused(
+            format!("failed to parse agent_message item in payload {pid}"),
+            error,
+        )
+    })?;
+    if message.content.is_empty() {
+        bail!("agent_message item in payload {pid} contained no content");
+    }
+    let parts = message
+        .content
+        .into_iter()
+        .map(|content| match content {
+            RawAgentMessageContent::InputText { text } => ConversationPart::Text { text },
+            RawAgentMessageContent::EncryptedContent { encrypted_content } => {
+                encoded(&encrypted_content)
+            }
+        })
+        .collect();
+    Ok(NormalizedItem {
+        role: ConversationRole::Assistant,
+        channel: Some(ConversationChannel::Analysis),
+        kind: ConversationItemKind::Message,
+        agent_message: Some(AgentMessageMetadata {
+            author: message.author,
+            recipient: message.recipient,
+        }),
+        body: ConversationBody { parts },
+        call_id: None,
+    })
+}
+
+/// Readable content texts, then summaries, then the encrypted blob.
+fn reasoning_body(item: &Value, pid: &str) -> Result<ConversationBody, ReduceError> {
+    let mut parts = Vec::new();
+    match item.get("content") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(entries)) => {
+            for entry in entries {
+                let Some(entry_type) = entry.get("type").and_then(Value::as_str) else {
+                    bail!("reasoning item in payload {pid} had content entry without string type");
+                };
+                if !matches!(entry_type, "reasoning_text" | "text") {
+                    bail!(
+                        "reasoning item in payload {pid} had unsupported content type {entry_type}"
+                    );
+                }
+                let Some(text) = entry.get("text").and_then(Value::as_str) else {
+                    bail!("reasoning item in payload {pid} had content entry without string text");
+                };
+                parts.push(ConversationPart::Text {
+                    text: text.to_string(),
+                });
+            }
+        }
+        Some(_) => bail!("reasoning item in payload {pid} had non-array content"),
+    }
+    match item.get("summary") {
+        None => {}
+        Some(Value::Array(entries)) => {
+            for entry in entries {
+                let Some(entry_type) = entry.get("type").and_then(Value::as_str) else {
+                    bail!("reasoning item in payload {pid} had summary entry without string type");
+                };
+                if entry_type != "summary_text" {
+                    bail!(
+                        "reasoning item in payload {pid} had unsupported summary type {entry_type}"
+                    );
+                }
+                let Some(text) = entry.get("text").and_then(Value::as_str) else {
+                    bail!("reasoning item in payload {pid} had summary entry without string text");
+                };
+                parts.push(ConversationPart::Summary {
+                    text: text.to_string(),
+                });
+            }
+        }
+        Some(_) => bail!("reasoning item in payload {pid} had non-array summary"),
+    }
+    match item.get("encrypted_content") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(encrypted)) => parts.push(encoded(encrypted)),
+        Some(_) => bail!("reasoning item in payload {pid} had non-string encrypted_content"),
+    }
+    if parts.is_empty() {
+        bail!(
+            "reasoning item in payload {pid} contained no content, summary, or encrypted_content"
+        );
+    }
+    Ok(ConversationBody { parts })
+}
+
+/// Message content (and array tool outputs): texts inline, everything else by reference.
+fn content_parts(content: Option<&Value>, pid: &str) -> Vec<ConversationPart> {
+    let Some(elements) = content.and_then(Value::as_array) else {
+        return vec![payload_ref("content", pid)];
+    };
+    let mut parts = Vec::new();
+    for element in elements {
+        match element.get("type").and_then(Value::as_str) {
+            Some("input_text" | "output_text" | "text") => {
+                if let Some(text) = element.get("text").and_then(Value::as_str) {
+                    parts.push(ConversationPart::Text {
+                        text: text.to_string(),
+                    });
+                }
+            }
+            Some(other) => parts.push(payload_ref(other, pid)),
+            None => parts.push(payload_ref("content", pid)),
+        }
+    }
+    if parts.is_empty() {
+        parts.push(payload_ref("empty_content", pid));
+    }
+    parts
+}
+
+/// Function-call arguments: JSON text becomes a `json` part, other text stays text.
+fn arguments_body(arguments: Option<&Value>, pid: &str) -> ConversationBody {
+    match arguments {
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+            Ok(parsed) => json_body(&parsed, pid),
+            Err(_) => ConversationBody {
+                parts: vec![ConversationPart::Text { text: text.clone() }],
+            },
+        },
+        Some(value) => json_body(value, pid),
+        None => ConversationBody {
+            parts: vec![payload_ref("payload", pid)],
+        },
+    }
+}
+
+fn output_body(output: Option<&Value>, pid: &str) -> ConversationBody {
+    let parts = match output {
+        Some(Value::String(text)) => vec![ConversationPart::Text { text: text.clone() }],
+        Some(Value::Array(_)) => content_parts(output, pid),
+        Some(value) => return json_body(value, pid),
+        None => vec![payload_ref("tool_output", pid)],
+    };
+    ConversationBody { parts }
+}
+
+/// Custom tool input: the code-mode `exec` tool carries JavaScript.
+fn custom_call_body(item: &Value, pid: &str) -> ConversationBody {
+    let Some(input) = item.get("input").and_then(Value::as_str) else {
+        return json_body(item, pid);
+    };
+    let part = if item.get("name").and_then(Value::as_str) == Some("exec") {
+        ConversationPart::Code {
+            language: "javascript".to_string(),
+            source: input.to_string(),
+        }
+    } else {
+        ConversationPart::Text {
+            text: input.to_string(),
+        }
+    };
+    ConversationBody { parts: vec![part] }
+}
+
+fn json_body(value: &Value, pid: &str) -> ConversationBody {
+    ConversationBody {
+        parts: vec![ConversationPart::Json {
+            summary: summarize_json(value),
+            raw_payload_id: pid.to_string(),
+        }],
+    }
+}
+
+fn payload_ref(label: &str, pid: &str) -> ConversationPart {
+    ConversationPart::PayloadRef {
+        label: label.to_string(),
+        raw_payload_id: pid.to_string(),
+    }
+}
+
+fn encoded(value: &str) -> ConversationPart {
+    ConversationPart::Encoded {
+        label: "encrypted_content".to_string(),
+        value: value.to_string(),
+    }
+}
+
+/// Compact JSON (source member order) cut to 240 bytes plus `...`.
+///
+/// Upstream cuts at byte 240 even inside a multi-byte character and panics;
+/// we cut at the last character boundary at or before byte 240 (spec README,
+/// policy P2), which is identical whenever upstream does not crash.
+pub(crate) fn summarize_json(value: &Value) -> String {
+    // Render only as much as the summary can keep: large arguments are
+    // re-sent with every request, and rendering them whole is wasted work.
+    let mut prefix = BoundedBuffer {
+        bytes: Vec::with_capacity(64),
+        limit: JSON_SUMMARY_MAX_BYTES + 1,
+    };
+    let complete = serde_json::to_writer(&mut prefix, value).is_ok();
+    let mut bytes = prefix.bytes;
+    if !complete || bytes.len() > JSON_SUMMARY_MAX_BYTES {
+        let mut cut = JSON_SUMMARY_MAX_BYTES;
+        // Back up to the first byte of the character that straddles the cut.
+        while cut > 0 && bytes.get(cut).is_some_and(|&byte| byte & 0xC0 == 0x80) {
+            cut -= 1;
+        }
+        bytes.truncate(cut);
+        bytes.extend_from_slice(b"...");
+    }
+    // serde_json writes valid UTF-8 and the cut is on a character boundary.
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+}
+
+/// A writer that keeps the first `limit` bytes and then refuses more.
+struct BoundedBuffer {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for BoundedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = self.limit - self.bytes.len();
+        if room == 0 {
+            return Err(std::io::Error::other("summary prefix complete"));
+        }
+        let taken = room.min(buf.len());
+        self.bytes.extend_from_slice(&buf[..taken]);
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Token counts of a response payload; `None` leaves the call's usage as it was.
+pub(crate) fn token_usage(value: &Value) -> Option<TokenUsage> {
+    let count = |field: &str| {
+        value
+            .get(field)
+            .and_then(Value::as_i64)
+            .map(|count| count.max(0).unsigned_abs())
+    };
+    Some(TokenUsage {
+        input_tokens: count("input_tokens")?,
+        cached_input_tokens: count("cached_input_tokens")?,
+        cache_write_input_tokens: count("cache_write_input_tokens").unwrap_or(0),
+        output_tokens: count("output_tokens")?,
+        reasoning_output_tokens: count("reasoning_output_tokens")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_cut_keeps_whole_characters() {
+        let text = format!("{}é", "a".repeat(237));
+        let summary = summarize_json(&Value::String(text));
+        // `"` + 237 × `a` + `é` (2 bytes) spans bytes 0..240; byte 240 is the first after the cut.
+        assert_eq!(summary, format!("\"{}é...", "a".repeat(237)));
+        let straddling = format!("{}é", "a".repeat(238));
+        let summary = summarize_json(&Value::String(straddling));
+        assert_eq!(summary, format!("\"{}...", "a".repeat(238)));
+    }
+
+    #[test]
+    fn usage_clamps_negative_counts_and_rejects_fractions() {
+        let usage = token_usage(&serde_json::json!({
+            "input_tokens": -3, "cached_input_tokens": 1, "output_tokens": 2,
+            "reasoning_output_tokens": 0
+        }));
+        assert_eq!(
+            usage,
+            Some(TokenUsage {
+                input_tokens: 0,
+                cached_input_tokens: 1,
+                cache_write_input_tokens: 0,
+                output_tokens: 2,
+                reasoning_output_tokens: 0,
+            })
+        );
+        assert_eq!(
+            token_usage(&serde_json::json!({
+                "input_tokens": 1.0, "cached_input_tokens": 1, "output_tokens": 2,
+                "reasoning_output_tokens": 0
+            })),
+            None
+        );
+    }
+}

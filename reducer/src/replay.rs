@@ -1,0 +1,222 @@
+//! Replaying a bundle on disk: the loop over `trace.jsonl` around the reducer.
+//!
+//! The loop checks what upstream does not (policy P3: `seq` starts at the
+//! first event's value and grows by one) and, in partial mode (policy P4),
+//! stops at the first damaged or inconsistent line instead of failing,
+//! keeping exactly the effects of the events before it.
+
+use std::fs::File;
+use std::io::BufRead;
+use std::io::BufReader;
+use std::path::Path;
+
+use crate::Limits;
+use crate::bundle::BundleLocation;
+use crate::bundle::BundlePayloads;
+use crate::bundle::EventLines;
+use crate::error::Diagnostic;
+use crate::error::Place;
+use crate::error::ReduceError;
+use crate::raw::TRACE_FILE_NAME;
+use crate::reduce::Reducer;
+use crate::reduce::Reduction;
+
+/// How to reduce a bundle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReduceOptions {
+    /// Reduce the events before the first damaged or inconsistent line
+    /// instead of rejecting the bundle; what was skipped becomes diagnostics.
+    pub partial: bool,
+    pub limits: Limits,
+}
+
+/// Reduces the bundle at `path` (its folder, or its `trace.jsonl`).
+pub fn reduce_bundle(path: impl AsRef<Path>) -> Result<Reduction, ReduceError> {
+    reduce_bundle_with(path, &ReduceOptions::default())
+}
+
+/// Reduces the bundle at `path` with `options`.
+pub fn reduce_bundle_with(
+    path: impl AsRef<Path>,
+    options: &ReduceOptions,
+) -> Result<Reduction, ReduceError> {
+    let location = BundleLocation::locate(path.as_ref());
+    let (mut reduction, stopped) = match replay(&location, options, None)? {
+        Pass::Done { reduction, stopped } => (reduction, stopped),
+        Pass::Rewind { line_number, error } => {
+            // The failing event may have changed the state before it failed;
+            // a second pass up to it gives exactly the state before it.
+            match replay(&location, options, Some(line_number))? {
+                Pass::Done { reduction, .. } => (reduction, Some((line_number, error))),
+                Pass::Rewind { error, .. } => return Err(error),
+            }
+        }
+    };
+    if let Some((line_number, error)) = stopped {
+        let skipped = count_lines_from(&location.trace_path, line_number);
+        reduction.diagnostics.push(Diagnostic::new(
+            error.place().clone(),
+            format!(
+                "partial reduction stopped here: {}; this line and the {} after it were not reduced",
+                error.upstream_text(),
+                plural(skipped.saturating_sub(1), "line")
+            ),
+        ));
+    }
+    Ok(reduction)
+}
+
+/// The result of one pass over the log.
+enum Pass {
+    /// The pass reached the end, or (partial mode) stopped before a damaged
+    /// or out-of-sequence line, given with its number.
+    Done {
+        reduction: Reduction,
+        stopped: Option<(u64, ReduceError)>,
+    },
+    /// Partial mode: the reducer failed on this line after it may have
+    /// changed its state; replay up to it.
+    Rewind {
+        line_number: u64,
+        error: ReduceError,
+    },
+}
+
+/// One pass over the log; with `stop_before`, lines from that number on are ignored.
+fn replay(
+    location: &BundleLocation,
+    options: &ReduceOptions,
+    stop_before: Option<u64>,
+) -> Result<Pass, ReduceError> {
+    let manifest = location.read_manifest(&options.limits)?;
+    let file = File::open(&location.trace_path).map_err(|error| {
+        ReduceError::caused(
+            format!("open trace event log {}", location.trace_path.display()),
+            error,
+        )
+        .at(&Place::file(TRACE_FILE_NAME))
+    })?;
+    let payloads = BundlePayloads::new(location.root.clone(), options.limits);
+    let mut reducer = Reducer::new(&manifest, Box::new(payloads));
+    let mut diagnostics = Vec::new();
+    let mut previous: Option<(u64, u64)> = None;
+    let mut stopped = None;
+    for line in EventLines::new(BufReader::with_capacity(1 << 20, file), options.limits) {
+        let line = match line {
+            Ok(line) => line,
+            Err(damaged) => {
+                if stop_before.is_some_and(|stop| damaged.line_number >= stop) {
+                    break;
+                }
+                if options.partial {
+                    stopped = Some((damaged.line_number, damaged.error));
+                    break;
+                }
+                return Err(damaged.error);
+            }
+        };
+        if stop_before.is_some_and(|stop| line.line_number >= stop) {
+            break;
+        }
+        let place = line.place();
+        if let Some(error) = check_seq(previous, &line.event, line.line_number, &place) {
+            if options.partial {
+                stopped = Some((line.line_number, error));
+                break;
+            }
+            return Err(error);
+        }
+        previous = Some((line.event.seq, line.line_number));
+        diagnostics.extend(line.diagnostics.iter().cloned());
+        if let Err(error) = reducer.apply(&line.event, &place) {
+            let error = error.at(&place);
+            if options.partial {
+                return Ok(Pass::Rewind {
+                    line_number: line.line_number,
+                    error,
+                });
+            }
+            return Err(error);
+        }
+    }
+    let mut reduction = if options.partial {
+        match reducer.finish() {
+            Ok(reduction) => reduction,
+            Err(error) => {
+                let mut reduction = reducer.into_unfinished();
+                reduction.diagnostics.push(Diagnostic::new(
+                    Place::default(),
+                    format!("partial reduction skipped the end-of-replay rules: {error}"),
+                ));
+                reduction
+            }
+        }
+    } else {
+        reducer.into_finished()?
+    };
+    diagnostics.append(&mut reduction.diagnostics);
+    reduction.diagnostics = diagnostics;
+    Ok(Pass::Done { reduction, stopped })
+}
+
+/// Policy P3: each seq is the previous one plus one.
+fn check_seq(
+    previous: Option<(u64, u64)>,
+    event: &crate::raw::RawTraceEvent,
+    line_number: u64,
+    place: &Place,
+) -> Option<ReduceError> {
+    let (previous_seq, previous_line) = previous?;
+    let expected = previous_seq.checked_add(1);
+    if expected == Some(event.seq) {
+        return None;
+    }
+    let fault = if event.seq == previous_seq {
+        "repeats"
+    } else if event.seq < previous_seq {
+        "goes back from"
+    } else {
+        "skips ahead of"
+    };
+    Some(
+        ReduceError::new(format!(
+            "seq {} at {TRACE_FILE_NAME}:{line_number} {fault} seq {previous_seq} at {TRACE_FILE_NAME}:{previous_line}: seq must grow by exactly one per event (upstream ignores seq; this reducer checks it)",
+            event.seq
+        ))
+        .at(place),
+    )
+}
+
+/// Physical lines from `line_number` (1-based) to the end of the file.
+fn count_lines_from(path: &Path, line_number: u64) -> u64 {
+    let Ok(file) = File::open(path) else {
+        return 0;
+    };
+    let mut reader = BufReader::new(file);
+    let mut buffer = Vec::new();
+    let mut current = 0u64;
+    let mut counted = 0u64;
+    loop {
+        buffer.clear();
+        match reader.read_until(b'\n', &mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                current += 1;
+                if current >= line_number {
+                    counted += 1;
+                }
+            }
+        }
+        // Long lines are not kept: only their count matters.
+        buffer.truncate(0);
+    }
+    counted
+}
+
+fn plural(count: u64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}

@@ -1,0 +1,55 @@
+//! Project tasks, run as `cargo xtask <command>` (the cargo-xtask convention:
+//! a binary of the workspace behind an alias in `.cargo/config.toml`).
+//!
+//! - `reduce`: reduce a bundle to `state.json` (the debugging entry point).
+//! - `bless`: rewrite corpus expectations from the current reducer.
+
+mod bless;
+mod reduce;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::Subcommand;
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Project tasks of the rollout-trace workspace"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Reduce(reduce::ReduceArgs),
+    Bless(bless::BlessArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Reduce(args) => reduce::run(&args),
+        Command::Bless(args) => bless::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root, from this crate's manifest folder.
+pub fn project_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
+}
