@@ -36,9 +36,11 @@ pub use error::ReduceError;
 pub use limits::Limits;
 pub use reduce::Reducer;
 pub use reduce::Reduction;
+pub use replay::BundleSource;
 pub use replay::ReduceOptions;
 pub use replay::reduce_bundle;
 pub use replay::reduce_bundle_with;
+pub use replay::reduce_source;
 
 /// The `state.json` text of a reduced trace: pretty JSON with two-space
 /// indentation and no trailing newline, as `codex debug trace-reduce` writes it.

@@ -14,9 +14,11 @@ use crate::Limits;
 use crate::bundle::BundleLocation;
 use crate::bundle::BundlePayloads;
 use crate::bundle::EventLines;
+use crate::bundle::PayloadSource;
 use crate::error::Diagnostic;
 use crate::error::Place;
 use crate::error::ReduceError;
+use crate::raw::RawManifest;
 use crate::raw::TRACE_FILE_NAME;
 use crate::reduce::Reducer;
 use crate::reduce::Reduction;
@@ -40,20 +42,61 @@ pub fn reduce_bundle_with(
     path: impl AsRef<Path>,
     options: &ReduceOptions,
 ) -> Result<Reduction, ReduceError> {
-    let location = BundleLocation::locate(path.as_ref());
-    let (mut reduction, stopped) = match replay(&location, options, None)? {
+    reduce_source(&BundleLocation::locate(path.as_ref()), options)
+}
+
+/// The inputs of a replay: a bundle on disk, or one held in memory.
+pub trait BundleSource {
+    /// The decoded manifest, with upstream's error texts.
+    fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError>;
+    /// The event log from its first byte.
+    fn open_trace(&self) -> Result<Box<dyn BufRead + '_>, ReduceError>;
+    /// Where the reducer reads payload documents from.
+    fn payloads(&self, limits: Limits) -> Box<dyn PayloadSource + Send>;
+}
+
+impl BundleSource for BundleLocation {
+    fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError> {
+        BundleLocation::read_manifest(self, limits)
+    }
+
+    fn open_trace(&self) -> Result<Box<dyn BufRead + '_>, ReduceError> {
+        let file = File::open(&self.trace_path).map_err(|error| {
+            ReduceError::caused(
+                format!("open trace event log {}", self.trace_path.display()),
+                error,
+            )
+            .at(&Place::file(TRACE_FILE_NAME))
+        })?;
+        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+    }
+
+    fn payloads(&self, limits: Limits) -> Box<dyn PayloadSource + Send> {
+        Box::new(BundlePayloads::new(self.root.clone(), limits))
+    }
+}
+
+/// Reduces the bundle `source` describes.
+pub fn reduce_source(
+    source: &dyn BundleSource,
+    options: &ReduceOptions,
+) -> Result<Reduction, ReduceError> {
+    let (mut reduction, stopped) = match replay(source, options, None)? {
         Pass::Done { reduction, stopped } => (reduction, stopped),
         Pass::Rewind { line_number, error } => {
             // The failing event may have changed the state before it failed;
             // a second pass up to it gives exactly the state before it.
-            match replay(&location, options, Some(line_number))? {
+            match replay(source, options, Some(line_number))? {
                 Pass::Done { reduction, .. } => (reduction, Some((line_number, error))),
                 Pass::Rewind { error, .. } => return Err(error),
             }
         }
     };
     if let Some((line_number, error)) = stopped {
-        let skipped = count_lines_from(&location.trace_path, line_number);
+        let skipped = source
+            .open_trace()
+            .map(|trace| count_lines_from(trace, line_number))
+            .unwrap_or(0);
         reduction.diagnostics.push(Diagnostic::new(
             error.place().clone(),
             format!(
@@ -84,24 +127,17 @@ enum Pass {
 
 /// One pass over the log; with `stop_before`, lines from that number on are ignored.
 fn replay(
-    location: &BundleLocation,
+    source: &dyn BundleSource,
     options: &ReduceOptions,
     stop_before: Option<u64>,
 ) -> Result<Pass, ReduceError> {
-    let manifest = location.read_manifest(&options.limits)?;
-    let file = File::open(&location.trace_path).map_err(|error| {
-        ReduceError::caused(
-            format!("open trace event log {}", location.trace_path.display()),
-            error,
-        )
-        .at(&Place::file(TRACE_FILE_NAME))
-    })?;
-    let payloads = BundlePayloads::new(location.root.clone(), options.limits);
-    let mut reducer = Reducer::new(&manifest, Box::new(payloads));
+    let manifest = source.read_manifest(&options.limits)?;
+    let trace = source.open_trace()?;
+    let mut reducer = Reducer::new(&manifest, source.payloads(options.limits));
     let mut diagnostics = Vec::new();
     let mut previous: Option<(u64, u64)> = None;
     let mut stopped = None;
-    for line in EventLines::new(BufReader::with_capacity(1 << 20, file), options.limits) {
+    for line in EventLines::new(trace, options.limits) {
         let line = match line {
             Ok(line) => line,
             Err(damaged) => {
@@ -187,12 +223,8 @@ fn check_seq(
     )
 }
 
-/// Physical lines from `line_number` (1-based) to the end of the file.
-fn count_lines_from(path: &Path, line_number: u64) -> u64 {
-    let Ok(file) = File::open(path) else {
-        return 0;
-    };
-    let mut reader = BufReader::new(file);
+/// Physical lines from `line_number` (1-based) to the end of the log.
+fn count_lines_from(mut reader: Box<dyn BufRead + '_>, line_number: u64) -> u64 {
     let mut buffer = Vec::new();
     let mut current = 0u64;
     let mut counted = 0u64;

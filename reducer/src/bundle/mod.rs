@@ -5,6 +5,7 @@
 //! reference's relative path and confined to the folder (see `payloads`).
 
 mod lines;
+mod memory;
 mod payloads;
 
 use std::fs;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 pub use lines::EventLine;
 pub use lines::EventLines;
+pub use memory::MemoryBundle;
 pub use payloads::BundlePayloads;
 pub use payloads::NoPayloads;
 pub use payloads::PayloadSource;
@@ -66,7 +68,10 @@ impl BundleLocation {
         let path = self.manifest_path();
         let place = Place::file(MANIFEST_FILE_NAME);
         let bytes = read_limited(&path, limits.max_payload_bytes).map_err(|error| match error {
-            ReadLimitedError::Io(io) => ReduceError::new(io.to_string()).at(&place),
+            ReadLimitedError::Open(io) => ReduceError::new(io.to_string()).at(&place),
+            ReadLimitedError::Read(io) => {
+                ReduceError::caused(format!("read {}", path.display()), io).at(&place)
+            }
             ReadLimitedError::TooLarge(size) => ReduceError::caused(
                 format!("read {}", path.display()),
                 format!(
@@ -96,22 +101,25 @@ pub(crate) fn depth_message(depth: usize, limit: usize) -> String {
 }
 
 pub(crate) enum ReadLimitedError {
-    Io(std::io::Error),
+    /// The file could not be opened.
+    Open(std::io::Error),
+    /// It opened but could not be read (a folder, an I/O error).
+    Read(std::io::Error),
     TooLarge(u64),
 }
 
 /// Reads a whole file, refusing files larger than `limit` bytes without
 /// reading them (and stopping if one grows past the limit while being read).
 pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadLimitedError> {
-    let file = fs::File::open(path).map_err(ReadLimitedError::Io)?;
-    let size = file.metadata().map_err(ReadLimitedError::Io)?.len();
+    let file = fs::File::open(path).map_err(ReadLimitedError::Open)?;
+    let size = file.metadata().map_err(ReadLimitedError::Read)?.len();
     if size > limit {
         return Err(ReadLimitedError::TooLarge(size));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(ReadLimitedError::Io)?;
+        .map_err(ReadLimitedError::Read)?;
     if bytes.len() as u64 > limit {
         return Err(ReadLimitedError::TooLarge(bytes.len() as u64));
     }

@@ -106,7 +106,10 @@ impl PayloadSource for BundlePayloads {
         };
         let path = self.confined_path(payload).map_err(open_error)?;
         let bytes = read_limited(&path, self.limits.max_payload_bytes).map_err(|error| match error {
-            ReadLimitedError::Io(io) => open_error(io.to_string()),
+            ReadLimitedError::Open(io) => open_error(io.to_string()),
+            // Upstream opens the file, then fails while parsing what it reads.
+            ReadLimitedError::Read(io) => ReduceError::caused(format!("parse payload {id}"), io)
+                .at_payload(&payload.path),
             ReadLimitedError::TooLarge(size) => open_error(format!(
                 "file is {size} bytes, over the limit of {} bytes (raise it with --max-payload-bytes)",
                 self.limits.max_payload_bytes
