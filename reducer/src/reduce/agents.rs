@@ -525,8 +525,8 @@ impl Reducer {
         let delivered = self.index.deliveries.get(&key).and_then(|items| {
             items
                 .iter()
-                .find(|item_id| !self.index.linked_items.contains(*item_id))
-                .cloned()
+                .map(|&index| self.item_id(index))
+                .find(|item_id| !self.index.linked_items.contains(item_id))
         });
         if let Some(item_id) = delivered {
             return self.upsert_edge(resolved_edge(edge, item_id));

@@ -132,12 +132,12 @@ impl Reducer {
             ),
             Some(_) => {}
         }
-        let value = self.read_payload(checkpoint)?;
+        let mut value = self.read_payload(checkpoint)?;
         let id = &checkpoint.raw_payload_id;
-        let history = |key: &str| -> Result<&Vec<Value>, ReduceError> {
-            match value.get(key).and_then(Value::as_array) {
-                Some(items) => Ok(items),
-                None => bail!("compaction checkpoint payload {id} did not contain array {key}"),
+        let mut history = |key: &str| -> Result<Vec<Value>, ReduceError> {
+            match value.get_mut(key) {
+                Some(Value::Array(items)) => Ok(std::mem::take(items)),
+                _ => bail!("compaction checkpoint payload {id} did not contain array {key}"),
             }
         };
         let input_history = history("input_history")?;
@@ -153,7 +153,7 @@ impl Reducer {
             wall_time_unix_ms: cx.wall_time_unix_ms,
             producers: &[],
         };
-        let input_item_ids = self.reconcile_detached(input_items, &input_sighting, &candidates)?;
+        let input_items = self.reconcile_detached(input_items, &input_sighting, &candidates)?;
         let producers = [ProducerRef::Compaction {
             compaction_id: compaction_id.to_string(),
         }];
@@ -161,7 +161,7 @@ impl Reducer {
             producers: &producers,
             ..input_sighting
         };
-        let marker_item_id = self.create_item(
+        let marker_item = self.create_item(
             &replacement_sighting,
             &NormalizedItem {
                 role: ConversationRole::Assistant,
@@ -172,11 +172,14 @@ impl Reducer {
                 call_id: None,
             },
         );
-        let replacement_item_ids =
+        let replacement_items =
             self.reconcile_detached(replacement_items, &replacement_sighting, &[])?;
-        self.append_to_thread(thread_id, &input_item_ids)?;
-        self.append_to_thread(thread_id, std::slice::from_ref(&marker_item_id))?;
-        self.append_to_thread(thread_id, &replacement_item_ids)?;
+        self.append_to_thread(thread_id, &input_items)?;
+        self.append_to_thread(thread_id, &[marker_item])?;
+        self.append_to_thread(thread_id, &replacement_items)?;
+        let input_item_ids = self.item_ids(&input_items);
+        let replacement_item_ids = self.item_ids(&replacement_items);
+        let marker_item_id = self.item_id(marker_item);
         let request_ids = self
             .index
             .requests_by_compaction
@@ -184,7 +187,7 @@ impl Reducer {
             .map(|ids| ids.iter().cloned().collect())
             .unwrap_or_default();
         self.pending_replacements
-            .insert(thread_id.to_string(), replacement_item_ids.clone());
+            .insert(thread_id.to_string(), replacement_items);
         self.trace.compactions.insert(
             compaction_id.to_string(),
             Compaction {

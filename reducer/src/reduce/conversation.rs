@@ -13,7 +13,6 @@
 //! baseline for every item, and verifies each candidate with `item_matches`.
 
 use std::collections::HashMap;
-use std::collections::HashSet;
 use std::hash::DefaultHasher;
 use std::hash::Hash;
 use std::hash::Hasher;
@@ -33,6 +32,10 @@ use crate::model::ProducerRef;
 
 /// Prefix of every conversation item id.
 const ITEM_ID_PREFIX: &str = "conversation_item:";
+
+/// Position of an item in `Reducer::items`: `conversation_item:<n>` is at `n - 1`.
+/// Reconciliation works on positions; ids are spelled out only for the graph.
+pub(super) type ItemIndex = usize;
 
 /// How a list of sightings lines up with the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,37 +64,39 @@ impl Reducer {
         sighting: &Sighting<'_>,
         start: usize,
         mode: ReconcileMode,
-        baseline: &[String],
-    ) -> Result<Vec<String>, ReduceError> {
+        baseline: &[ItemIndex],
+    ) -> Result<Vec<ItemIndex>, ReduceError> {
         let mut result = Vec::with_capacity(items.len());
-        let mut used = HashSet::new();
+        let mut used = UsedItems::default();
         let mut search = BaselineSearch::new(baseline);
         for (offset, item) in items.into_iter().enumerate() {
             let index = start + offset;
             self.check_call_id_consistency(sighting.thread_id, &item)?;
             let positional = baseline
                 .get(index)
-                .filter(|candidate| self.item_id_matches(candidate, &item));
-            let item_id = match (positional, mode) {
-                (Some(candidate), _) => candidate.clone(),
+                .copied()
+                .filter(|&candidate| self.index_matches(candidate, &item));
+            let chosen = match (positional, mode) {
+                (Some(candidate), _) => candidate,
                 (None, ReconcileMode::Full) => match search.find(self, &item, &used) {
                     Some(found) => found,
                     None => self.create_item(sighting, &item),
                 },
                 (None, ReconcileMode::Append) => {
-                    if let Some(existing) = baseline.get(index) {
+                    if let Some(&existing) = baseline.get(index) {
                         bail!(
-                            "model conversation mismatch while reducing turn {} for thread {} at item index {index}: existing item {existing} does not match the current model payload item",
+                            "model conversation mismatch while reducing turn {} for thread {} at item index {index}: existing item {} does not match the current model payload item",
                             sighting.codex_turn_id,
-                            sighting.thread_id
+                            sighting.thread_id,
+                            self.item_id(existing)
                         );
                     }
                     self.create_item(sighting, &item)
                 }
             };
-            self.sight_item(&item_id, &item, sighting.producers)?;
-            used.insert(item_id.clone());
-            result.push(item_id);
+            self.sight_item(chosen, &item, sighting.producers)?;
+            used.insert(chosen);
+            result.push(chosen);
         }
         self.flush_pending_code_cells()?;
         Ok(result)
@@ -103,20 +108,20 @@ impl Reducer {
         &mut self,
         items: Vec<NormalizedItem>,
         sighting: &Sighting<'_>,
-        candidates: &[String],
-    ) -> Result<Vec<String>, ReduceError> {
+        candidates: &[ItemIndex],
+    ) -> Result<Vec<ItemIndex>, ReduceError> {
         let mut result = Vec::with_capacity(items.len());
-        let mut used = HashSet::new();
+        let mut used = UsedItems::default();
         let mut search = BaselineSearch::new(candidates);
         for item in items {
             self.check_call_id_consistency(sighting.thread_id, &item)?;
-            let item_id = match search.find(self, &item, &used) {
+            let chosen = match search.find(self, &item, &used) {
                 Some(found) => found,
                 None => self.create_item(sighting, &item),
             };
-            self.sight_item(&item_id, &item, sighting.producers)?;
-            used.insert(item_id.clone());
-            result.push(item_id);
+            self.sight_item(chosen, &item, sighting.producers)?;
+            used.insert(chosen);
+            result.push(chosen);
         }
         self.flush_pending_code_cells()?;
         Ok(result)
@@ -125,12 +130,15 @@ impl Reducer {
     /// Steps 3 to 6 of §7.1 for one chosen id.
     fn sight_item(
         &mut self,
-        item_id: &str,
+        index: ItemIndex,
         item: &NormalizedItem,
         producers: &[ProducerRef],
     ) -> Result<(), ReduceError> {
-        let Some(stored) = self.item_mut(item_id) else {
-            bail!("conversation item {item_id} was referenced before it was created");
+        let Some(stored) = self.items.get_mut(index) else {
+            bail!(
+                "conversation item {ITEM_ID_PREFIX}{} was referenced before it was created",
+                index + 1
+            );
         };
         if stored.kind == ConversationItemKind::Reasoning {
             merge_reasoning_body(&mut stored.body, &item.body)?;
@@ -140,11 +148,15 @@ impl Reducer {
                 stored.produced_by.push(producer.clone());
             }
         }
-        if let Some(call_id) = &item.call_id {
-            self.link_tool_item(item_id, call_id, item.kind)?;
-            self.link_code_cell_output(item_id, call_id, item.kind)?;
+        if item.call_id.is_none() && self.pending_edges.is_empty() {
+            return Ok(());
         }
-        self.resolve_pending_edges_for_item(item_id)
+        let item_id = stored.item_id.clone();
+        if let Some(call_id) = &item.call_id {
+            self.link_tool_item(&item_id, call_id, item.kind)?;
+            self.link_code_cell_output(&item_id, call_id, item.kind)?;
+        }
+        self.resolve_pending_edges_for_item(&item_id)
     }
 
     /// `reduction.md` §7.4: a call id names one call (and one output) per thread.
@@ -176,7 +188,11 @@ impl Reducer {
     }
 
     /// `reduction.md` §7.5.
-    pub(super) fn create_item(&mut self, sighting: &Sighting<'_>, item: &NormalizedItem) -> String {
+    pub(super) fn create_item(
+        &mut self,
+        sighting: &Sighting<'_>,
+        item: &NormalizedItem,
+    ) -> ItemIndex {
         let ordinal = self.items.len();
         let item_id = format!("{ITEM_ID_PREFIX}{}", ordinal + 1);
         if let Some(call_id) = &item.call_id {
@@ -198,6 +214,7 @@ impl Reducer {
                 *latest = (sighting.wall_time_unix_ms, item_id.clone());
             }
         }
+        self.match_keys.push(normalized_match_key(item));
         self.items.push(ConversationItem {
             item_id: item_id.clone(),
             thread_id: sighting.thread_id.to_string(),
@@ -211,14 +228,14 @@ impl Reducer {
             call_id: item.call_id.clone(),
             produced_by: sighting.producers.to_vec(),
         });
-        item_id
+        ordinal
     }
 
     /// `reduction.md` §7.6: adds ids to the thread's list, once each.
     pub(super) fn append_to_thread(
         &mut self,
         thread_id: &str,
-        item_ids: &[String],
+        items: &[ItemIndex],
     ) -> Result<(), ReduceError> {
         let Some(thread) = self.trace.threads.get_mut(thread_id) else {
             bail!("trace event referenced unknown thread {thread_id}");
@@ -229,25 +246,24 @@ impl Reducer {
             .entry(thread_id.to_string())
             .or_default();
         let agent_path = thread.agent_path.clone();
-        for item_id in item_ids {
-            if members.insert(item_id.clone()) {
-                thread.conversation_item_ids.push(item_id.clone());
-                let Some(item) = item_ordinal(item_id).and_then(|ordinal| self.items.get(ordinal))
-                else {
-                    continue;
-                };
-                if let Some((author, content)) = super::agents::delivery_reading(item, &agent_path)
-                {
-                    self.index
-                        .deliveries
-                        .entry(DeliveryKey {
-                            thread_id: thread_id.to_string(),
-                            author,
-                            content,
-                        })
-                        .or_default()
-                        .push(item_id.clone());
-                }
+        for &index in items {
+            if !members.insert(index) {
+                continue;
+            }
+            let Some(item) = self.items.get(index) else {
+                continue;
+            };
+            thread.conversation_item_ids.push(item.item_id.clone());
+            if let Some((author, content)) = super::agents::delivery_reading(item, &agent_path) {
+                self.index
+                    .deliveries
+                    .entry(DeliveryKey {
+                        thread_id: thread_id.to_string(),
+                        author,
+                        content,
+                    })
+                    .or_default()
+                    .push(index);
             }
         }
         Ok(())
@@ -284,9 +300,31 @@ impl Reducer {
         ids
     }
 
-    fn item_id_matches(&self, item_id: &str, item: &NormalizedItem) -> bool {
-        self.item(item_id)
+    fn index_matches(&self, index: ItemIndex, item: &NormalizedItem) -> bool {
+        self.items
+            .get(index)
             .is_some_and(|existing| item_matches(existing, item))
+    }
+
+    /// The id of the item at `index`.
+    pub(super) fn item_id(&self, index: ItemIndex) -> String {
+        format!("{ITEM_ID_PREFIX}{}", index + 1)
+    }
+
+    /// The ids of the items at `indexes`, for the graph.
+    pub(super) fn item_ids(&self, indexes: &[ItemIndex]) -> Vec<String> {
+        indexes
+            .iter()
+            .map(|&index| match self.items.get(index) {
+                Some(item) => item.item_id.clone(),
+                None => self.item_id(index),
+            })
+            .collect()
+    }
+
+    /// The positions of the items named by `ids` (ids the reducer created).
+    pub(super) fn item_indexes(ids: &[String]) -> Vec<ItemIndex> {
+        ids.iter().filter_map(|id| item_ordinal(id)).collect()
     }
 }
 
@@ -297,17 +335,27 @@ pub(super) fn item_ordinal(item_id: &str) -> Option<usize> {
 }
 
 /// Candidates of a baseline grouped by match key, built on the first miss.
+///
+/// Positions with the same key form a chain in baseline order (`next`); each
+/// chain's head advances past entries found used, which stay used for the
+/// rest of the reconciliation.
 struct BaselineSearch<'b> {
-    baseline: &'b [String],
-    /// Key -> (first position not known to be used, positions in baseline order).
-    by_key: Option<HashMap<u64, (usize, Vec<usize>)>>,
+    baseline: &'b [ItemIndex],
+    chains: Option<BaselineChains>,
+}
+
+struct BaselineChains {
+    /// Key -> first position of its chain not known to be used.
+    heads: HashMap<u64, usize, BuildKeyHasher>,
+    /// Position -> next position with the same key, or `usize::MAX`.
+    next: Vec<usize>,
 }
 
 impl<'b> BaselineSearch<'b> {
-    fn new(baseline: &'b [String]) -> Self {
+    fn new(baseline: &'b [ItemIndex]) -> Self {
         BaselineSearch {
             baseline,
-            by_key: None,
+            chains: None,
         }
     }
 
@@ -316,50 +364,66 @@ impl<'b> BaselineSearch<'b> {
         &mut self,
         reducer: &Reducer,
         item: &NormalizedItem,
-        used: &HashSet<String>,
-    ) -> Option<String> {
+        used: &UsedItems,
+    ) -> Option<ItemIndex> {
         let baseline = self.baseline;
-        let by_key = self.by_key.get_or_insert_with(|| {
-            let mut by_key: HashMap<u64, (usize, Vec<usize>)> = HashMap::new();
-            for (position, item_id) in baseline.iter().enumerate() {
-                if let Some(existing) = reducer.item(item_id) {
-                    let key = match_key(
-                        existing.role,
-                        existing.channel,
-                        existing.kind,
-                        existing.agent_message.as_ref(),
-                        existing.call_id.as_deref(),
-                        &existing.body,
-                    );
-                    by_key.entry(key).or_default().1.push(position);
+        let chains = self.chains.get_or_insert_with(|| {
+            let mut heads = HashMap::with_capacity_and_hasher(baseline.len(), BuildKeyHasher);
+            let mut next = vec![usize::MAX; baseline.len()];
+            // Walk backwards so each new head links to the later positions.
+            for (position, &candidate) in baseline.iter().enumerate().rev() {
+                if let Some(&key) = reducer.match_keys.get(candidate)
+                    && let Some(later) = heads.insert(key, position)
+                {
+                    next[position] = later;
                 }
             }
-            by_key
+            BaselineChains { heads, next }
         });
-        let key = match_key(
-            item.role,
-            item.channel,
-            item.kind,
-            item.agent_message.as_ref(),
-            item.call_id.as_deref(),
-            &item.body,
-        );
-        let (cursor, positions) = by_key.get_mut(&key)?;
-        // `used` only grows during one reconciliation, so entries found used
-        // stay used and the cursor can skip them for good.
-        while positions
-            .get(*cursor)
-            .is_some_and(|&position| used.contains(&baseline[position]))
-        {
-            *cursor += 1;
+        let head = chains.heads.get_mut(&normalized_match_key(item))?;
+        while *head != usize::MAX && used.contains(baseline[*head]) {
+            *head = chains.next[*head];
         }
-        positions[*cursor..]
-            .iter()
-            .map(|&position| &baseline[position])
-            .find(|candidate| {
-                !used.contains(*candidate) && reducer.item_id_matches(candidate, item)
-            })
-            .cloned()
+        let mut position = *head;
+        while position != usize::MAX {
+            let candidate = baseline[position];
+            if !used.contains(candidate) && reducer.index_matches(candidate, item) {
+                return Some(candidate);
+            }
+            position = chains.next[position];
+        }
+        None
+    }
+}
+
+/// Hashes `u64` match keys, which are already hashes, by passing them through.
+#[derive(Clone, Copy, Default)]
+struct BuildKeyHasher;
+
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::BuildHasher for BuildKeyHasher {
+    type Hasher = KeyHasher;
+
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
     }
 }
 
@@ -451,8 +515,44 @@ fn merge_reasoning_body(
     Ok(())
 }
 
+fn normalized_match_key(item: &NormalizedItem) -> u64 {
+    match_key(
+        item.role,
+        item.channel,
+        item.kind,
+        item.agent_message.as_ref(),
+        item.call_id.as_deref(),
+        &item.body,
+    )
+}
+
+/// The items chosen so far in one reconciliation: a bitmap over positions,
+/// since positions are dense and a reconciliation touches many of them.
+#[derive(Default)]
+struct UsedItems {
+    bits: Vec<u64>,
+}
+
+impl UsedItems {
+    fn insert(&mut self, index: ItemIndex) {
+        let (word, bit) = (index / 64, index % 64);
+        if word >= self.bits.len() {
+            self.bits.resize(word + 1, 0);
+        }
+        self.bits[word] |= 1 << bit;
+    }
+
+    fn contains(&self, index: ItemIndex) -> bool {
+        self.bits
+            .get(index / 64)
+            .is_some_and(|word| word & (1 << (index % 64)) != 0)
+    }
+}
+
 /// A hash that is equal for two items exactly when `item_matches` holds
-/// (up to hash collisions, which callers rule out by verifying).
+/// (up to hash collisions, which callers rule out by verifying). It is
+/// computed once per item: a sighting never changes it, because the only
+/// body change, a reasoning merge, keeps the encrypted blob that keys it.
 fn match_key(
     role: ConversationRole,
     channel: Option<crate::model::ConversationChannel>,

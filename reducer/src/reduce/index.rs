@@ -38,7 +38,7 @@ pub(super) struct DeliveryKey {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Index {
     /// Members of each thread's `conversation_item_ids`.
-    pub thread_item_sets: HashMap<String, HashSet<String>>,
+    pub thread_item_sets: HashMap<String, HashSet<usize>>,
     /// Item ordinals by (thread, model-visible call id), in creation order.
     pub items_by_call: Nested<Vec<usize>>,
     /// Tool call ids by model-visible call id, across threads, in start order.
@@ -59,8 +59,9 @@ pub(super) struct Index {
     pub edges_by_source_tool: HashMap<String, BTreeSet<String>>,
     /// Items that are the target of some interaction edge.
     pub linked_items: HashSet<String>,
-    /// Items of each thread list that read as an agent delivery, in list order.
-    pub deliveries: HashMap<DeliveryKey, Vec<String>>,
+    /// Items (by position) of each thread list that read as an agent
+    /// delivery, in list order.
+    pub deliveries: HashMap<DeliveryKey, Vec<usize>>,
     /// Latest plain assistant message per (thread, turn): (first seen, item id).
     pub latest_assistant_message: Nested<(i64, String)>,
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::EventContext;
 use super::Reducer;
+use super::conversation::ItemIndex;
 use super::conversation::ReconcileMode;
 use super::conversation::Sighting;
 use super::normalize::NormalizedItem;
@@ -91,8 +92,8 @@ impl Reducer {
         started: &StartedInference<'_>,
     ) -> Result<Vec<String>, ReduceError> {
         let thread_id = started.thread_id;
-        let payload = self.read_payload(started.request_payload)?;
-        let items = request_items(&payload, started.request_payload)?;
+        let mut payload = self.read_payload(started.request_payload)?;
+        let items = request_items(&mut payload, started.request_payload)?;
         let payload_previous = payload
             .get("previous_response_id")
             .and_then(Value::as_str)
@@ -106,7 +107,7 @@ impl Reducer {
         };
         let current_snapshot = self.snapshots.get(thread_id).cloned().unwrap_or_default();
         let mut used_replacement = false;
-        let request_item_ids = match (started.request_input_mode, payload_previous) {
+        let request_items = match (started.request_input_mode, payload_previous) {
             (None | Some(RawInferenceRequestInputMode::FullSnapshot), None)
             | (Some(RawInferenceRequestInputMode::FullSnapshot), Some(_)) => {
                 let replacement = self.pending_replacements.get(thread_id).cloned();
@@ -157,8 +158,8 @@ impl Reducer {
                         "incremental inference request {id} recorded untraced prefix for traced previous_response_id {previous_response_id}"
                     );
                 }
-                let prefix_payload_value = self.read_payload(prefix_payload)?;
-                let prefix_items = request_items(&prefix_payload_value, prefix_payload)?;
+                let mut prefix_payload_value = self.read_payload(prefix_payload)?;
+                let prefix_items = request_items(&mut prefix_payload_value, prefix_payload)?;
                 drop(prefix_payload_value);
                 let mut ids = self.reconcile(
                     prefix_items,
@@ -178,12 +179,12 @@ impl Reducer {
                 ids
             }
         };
-        self.append_to_thread(thread_id, &request_item_ids)?;
+        self.append_to_thread(thread_id, &request_items)?;
         if used_replacement {
             self.pending_replacements.remove(thread_id);
         }
-        self.snapshots
-            .insert(thread_id.to_string(), request_item_ids.clone());
+        let request_item_ids = self.item_ids(&request_items);
+        self.snapshots.insert(thread_id.to_string(), request_items);
         Ok(request_item_ids)
     }
 
@@ -195,8 +196,8 @@ impl Reducer {
         sighting: &Sighting<'_>,
         inference_call_id: &str,
         previous_response_id: &str,
-        current_snapshot: &[String],
-    ) -> Result<Vec<String>, ReduceError> {
+        current_snapshot: &[ItemIndex],
+    ) -> Result<Vec<ItemIndex>, ReduceError> {
         let Some(mut ids) = self.traced_snapshot(sighting.thread_id, previous_response_id) else {
             bail!(
                 "incremental inference request {inference_call_id} referenced unknown previous_response_id {previous_response_id}"
@@ -215,14 +216,14 @@ impl Reducer {
 
     /// `reduction.md` §5.3: request and response items of the first call (by
     /// id) of the thread that returned `response_id`.
-    fn traced_snapshot(&self, thread_id: &str, response_id: &str) -> Option<Vec<String>> {
+    fn traced_snapshot(&self, thread_id: &str, response_id: &str) -> Option<Vec<ItemIndex>> {
         let call_id =
             super::index::nested_get(&self.index.inference_by_response_id, thread_id, response_id)?
                 .first()?;
         let call = self.trace.inference_calls.get(call_id)?;
-        let mut ids = call.request_item_ids.clone();
-        ids.extend(call.response_item_ids.iter().cloned());
-        Some(ids)
+        let mut items = Self::item_indexes(&call.request_item_ids);
+        items.extend(Self::item_indexes(&call.response_item_ids));
+        Some(items)
     }
 
     /// `reduction.md` §5.4.
@@ -313,8 +314,9 @@ impl Reducer {
         turn_id: &str,
         payload: &RawPayloadRef,
     ) -> Result<Vec<String>, ReduceError> {
-        let value = self.read_payload(payload)?;
-        let Some(output_items) = value.get("output_items").and_then(Value::as_array) else {
+        let mut value = self.read_payload(payload)?;
+        let Some(Value::Array(output_items)) = value.get_mut("output_items").map(Value::take)
+        else {
             bail!(
                 "inference response payload {} did not contain output_items",
                 payload.raw_payload_id
@@ -333,18 +335,19 @@ impl Reducer {
             wall_time_unix_ms: cx.wall_time_unix_ms,
             producers: &producers,
         };
-        let ids = self.reconcile(
+        let indexes = self.reconcile(
             items,
             &sighting,
             snapshot.len(),
             ReconcileMode::Append,
             &snapshot,
         )?;
-        self.append_to_thread(thread_id, &ids)?;
+        self.append_to_thread(thread_id, &indexes)?;
+        let ids = self.item_ids(&indexes);
         self.snapshots
             .entry(thread_id.to_string())
             .or_default()
-            .extend(ids.iter().cloned());
+            .extend(indexes);
         if let Some(usage) = usage
             && let Some(call) = self.trace.inference_calls.get_mut(inference_call_id)
         {
@@ -381,14 +384,14 @@ impl Reducer {
 
 /// `input` of a request-shaped payload, normalized.
 fn request_items(
-    payload: &Value,
+    payload: &mut Value,
     reference: &RawPayloadRef,
 ) -> Result<Vec<NormalizedItem>, ReduceError> {
     let id = &reference.raw_payload_id;
-    let Some(input) = payload.get("input") else {
+    let Some(input) = payload.get_mut("input") else {
         bail!("inference request payload {id} did not contain input");
     };
-    let Some(input) = input.as_array() else {
+    let Value::Array(input) = input.take() else {
         bail!("inference request payload {id} had non-array input");
     };
     normalize_items(input, id)

@@ -67,15 +67,17 @@ pub struct Reducer {
     trace: RolloutTrace,
     /// Conversation items by ordinal: `items[n - 1]` is `conversation_item:<n>`.
     items: Vec<ConversationItem>,
+    /// Identity key of each item, parallel to `items` (see `conversation::match_key`).
+    match_keys: Vec<u64>,
     next_terminal_operation_ordinal: u64,
     /// Last model-visible snapshot per thread. Requests replace it and
     /// responses extend it, because both are payloads exchanged with the
     /// model; the next request is reconciled against it by position.
-    snapshots: HashMap<String, Vec<String>>,
+    snapshots: HashMap<String, Vec<conversation::ItemIndex>>,
     /// Replacement history of the last compaction installed in a thread and
     /// not yet followed by a full request. The first full request after a
     /// compaction must reuse the replacement items, not the old prefix.
-    pending_replacements: HashMap<String, Vec<String>>,
+    pending_replacements: HashMap<String, Vec<conversation::ItemIndex>>,
     /// Code cell id by (thread, runtime cell handle). Runtime lifecycle
     /// events, nested tools and waits name cells by the runtime's handle,
     /// which is unique only within a thread.
@@ -109,6 +111,7 @@ impl Reducer {
                 manifest.started_at_unix_ms,
             ),
             items: Vec::new(),
+            match_keys: Vec::new(),
             next_terminal_operation_ordinal: 1,
             snapshots: HashMap::new(),
             pending_replacements: HashMap::new(),
@@ -378,6 +381,7 @@ impl Reducer {
         Reducer {
             trace: self.trace.clone(),
             items: self.items.clone(),
+            match_keys: self.match_keys.clone(),
             next_terminal_operation_ordinal: self.next_terminal_operation_ordinal,
             snapshots: self.snapshots.clone(),
             pending_replacements: self.pending_replacements.clone(),

@@ -6,6 +6,7 @@
 //! Errors abort before anything is reconciled.
 
 use serde::Deserialize;
+use serde_json::Map;
 use serde_json::Value;
 
 use crate::error::ReduceError;
@@ -33,9 +34,10 @@ pub(crate) struct NormalizedItem {
 }
 
 /// Normalizes every element of `items`; `payload_id` is embedded in `json`
-/// and `payload_ref` parts. `additional_tools` elements are dropped.
+/// and `payload_ref` parts. `additional_tools` elements are dropped. The
+/// items are consumed: their strings move into the result without copies.
 pub(crate) fn normalize_items(
-    items: &[Value],
+    items: Vec<Value>,
     payload_id: &str,
 ) -> Result<Vec<NormalizedItem>, ReduceError> {
     let mut normalized = Vec::with_capacity(items.len());
@@ -47,69 +49,126 @@ pub(crate) fn normalize_items(
     Ok(normalized)
 }
 
-fn normalize_item(item: &Value, pid: &str) -> Result<Option<NormalizedItem>, ReduceError> {
+/// The model item types the reducer knows.
+#[derive(Clone, Copy)]
+enum ItemType {
+    AdditionalTools,
+    Message,
+    AgentMessage,
+    Reasoning,
+    FunctionCall,
+    FunctionCallOutput,
+    CustomToolCall,
+    CustomToolCallOutput,
+    /// Search, web search, image generation and local shell calls: kept whole as JSON.
+    OpaqueCall,
+    /// Tool search and MCP outputs: kept whole as JSON.
+    OpaqueOutput,
+    Compaction,
+}
+
+fn item_type(item: &Map<String, Value>, pid: &str) -> Result<ItemType, ReduceError> {
     let Some(item_type) = item.get("type").and_then(Value::as_str) else {
         bail!("model item in payload {pid} did not contain a string type");
     };
-    let call_id = || {
-        item.get("call_id")
-            .and_then(Value::as_str)
-            .map(str::to_string)
+    Ok(match item_type {
+        "additional_tools" => ItemType::AdditionalTools,
+        "message" => ItemType::Message,
+        "agent_message" => ItemType::AgentMessage,
+        "reasoning" => ItemType::Reasoning,
+        "function_call" => ItemType::FunctionCall,
+        "function_call_output" => ItemType::FunctionCallOutput,
+        "custom_tool_call" => ItemType::CustomToolCall,
+        "custom_tool_call_output" => ItemType::CustomToolCallOutput,
+        "tool_search_call" | "web_search_call" | "image_generation_call" | "local_shell_call" => {
+            ItemType::OpaqueCall
+        }
+        "tool_search_output" | "mcp_tool_call_output" => ItemType::OpaqueOutput,
+        "compaction" | "compaction_summary" | "context_compaction" => ItemType::Compaction,
+        other => bail!("unsupported model item type {other} in payload {pid}"),
+    })
+}
+
+fn normalize_item(item: Value, pid: &str) -> Result<Option<NormalizedItem>, ReduceError> {
+    let Value::Object(mut item) = item else {
+        bail!("model item in payload {pid} did not contain a string type");
     };
-    let tool_item = |role, kind, body| NormalizedItem {
+    let tool_item = |role, kind, body, item: &mut Map<String, Value>| NormalizedItem {
         role,
         channel: Some(ConversationChannel::Commentary),
         kind,
         agent_message: None,
         body,
-        call_id: call_id(),
+        call_id: take_string(item, "call_id"),
     };
-    let normalized = match item_type {
-        "additional_tools" => return Ok(None),
-        "message" => normalize_message(item, pid)?,
-        "agent_message" => normalize_agent_message(item, pid)?,
-        "reasoning" => NormalizedItem {
+    let normalized = match item_type(&item, pid)? {
+        ItemType::AdditionalTools => return Ok(None),
+        ItemType::Message => normalize_message(item, pid)?,
+        ItemType::AgentMessage => normalize_agent_message(item, pid)?,
+        ItemType::Reasoning => NormalizedItem {
             role: ConversationRole::Assistant,
             channel: Some(ConversationChannel::Analysis),
             kind: ConversationItemKind::Reasoning,
             agent_message: None,
-            body: reasoning_body(item, pid)?,
+            body: reasoning_body(&mut item, pid)?,
             call_id: None,
         },
-        "function_call" => tool_item(
-            ConversationRole::Assistant,
-            ConversationItemKind::FunctionCall,
-            arguments_body(item.get("arguments"), pid),
-        ),
-        "function_call_output" => tool_item(
-            ConversationRole::Tool,
-            ConversationItemKind::FunctionCallOutput,
-            output_body(item.get("output"), pid),
-        ),
-        "custom_tool_call" => tool_item(
-            ConversationRole::Assistant,
-            ConversationItemKind::CustomToolCall,
-            custom_call_body(item, pid),
-        ),
-        "custom_tool_call_output" => tool_item(
-            ConversationRole::Tool,
-            ConversationItemKind::CustomToolCallOutput,
-            output_body(item.get("output"), pid),
-        ),
-        "tool_search_call" | "web_search_call" | "image_generation_call" | "local_shell_call" => {
+        ItemType::FunctionCall => {
+            let body = arguments_body(item.remove("arguments"), pid);
             tool_item(
                 ConversationRole::Assistant,
                 ConversationItemKind::FunctionCall,
-                json_body(item, pid),
+                body,
+                &mut item,
             )
         }
-        "tool_search_output" | "mcp_tool_call_output" => tool_item(
-            ConversationRole::Tool,
-            ConversationItemKind::FunctionCallOutput,
-            json_body(item, pid),
-        ),
-        "compaction" | "compaction_summary" | "context_compaction" => {
-            let Some(encrypted) = item.get("encrypted_content").and_then(Value::as_str) else {
+        ItemType::FunctionCallOutput => {
+            let body = output_body(item.remove("output"), pid);
+            tool_item(
+                ConversationRole::Tool,
+                ConversationItemKind::FunctionCallOutput,
+                body,
+                &mut item,
+            )
+        }
+        ItemType::CustomToolCall => {
+            let body = custom_call_body(&mut item, pid);
+            tool_item(
+                ConversationRole::Assistant,
+                ConversationItemKind::CustomToolCall,
+                body,
+                &mut item,
+            )
+        }
+        ItemType::CustomToolCallOutput => {
+            let body = output_body(item.remove("output"), pid);
+            tool_item(
+                ConversationRole::Tool,
+                ConversationItemKind::CustomToolCallOutput,
+                body,
+                &mut item,
+            )
+        }
+        ItemType::OpaqueCall => {
+            let body = json_map_body(&item, pid);
+            tool_item(
+                ConversationRole::Assistant,
+                ConversationItemKind::FunctionCall,
+                body,
+                &mut item,
+            )
+        }
+        ItemType::OpaqueOutput => {
+            let body = json_map_body(&item, pid);
+            tool_item(
+                ConversationRole::Tool,
+                ConversationItemKind::FunctionCallOutput,
+                body,
+                &mut item,
+            )
+        }
+        ItemType::Compaction => {
+            let Some(encrypted) = take_string(&mut item, "encrypted_content") else {
                 bail!("compaction item in payload {pid} did not contain string encrypted_content");
             };
             NormalizedItem {
@@ -123,12 +182,22 @@ fn normalize_item(item: &Value, pid: &str) -> Result<Option<NormalizedItem>, Red
                 call_id: None,
             }
         }
-        other => bail!("unsupported model item type {other} in payload {pid}"),
     };
     Ok(Some(normalized))
 }
 
-fn normalize_message(item: &Value, pid: &str) -> Result<NormalizedItem, ReduceError> {
+/// Moves a string member out of `item`; other types count as absent.
+fn take_string(item: &mut Map<String, Value>, key: &str) -> Option<String> {
+    match item.get_mut(key) {
+        Some(Value::String(text)) => Some(std::mem::take(text)),
+        _ => None,
+    }
+}
+
+fn normalize_message(
+    mut item: Map<String, Value>,
+    pid: &str,
+) -> Result<NormalizedItem, ReduceError> {
     let Some(role) = item.get("role").and_then(Value::as_str) else {
         bail!("message item in payload {pid} did not contain a string role");
     };
@@ -152,7 +221,7 @@ fn normalize_message(item: &Value, pid: &str) -> Result<NormalizedItem, ReduceEr
         kind: ConversationItemKind::Message,
         agent_message: None,
         body: ConversationBody {
-            parts: content_parts(item.get("content"), pid),
+            parts: content_parts(item.remove("content"), pid),
         },
         call_id: None,
     })
@@ -183,13 +252,17 @@ enum RawAgentMessageContent {
     EncryptedContent { encrypted_content: String },
 }
 
-fn normalize_agent_message(item: &Value, pid: &str) -> Result<NormalizedItem, ReduceError> {
-    let message = RawAgentMessage::deserialize(item).map_err(|error| {
-        ReduceError::caused(
-            format!("failed to parse agent_message item in payload {pid}"),
-            error,
-        )
-    })?;
+fn normalize_agent_message(
+    item: Map<String, Value>,
+    pid: &str,
+) -> Result<NormalizedItem, ReduceError> {
+    let message: RawAgentMessage =
+        serde_json::from_value(Value::Object(item)).map_err(|error| {
+            ReduceError::caused(
+                format!("failed to parse agent_message item in payload {pid}"),
+                error,
+            )
+        })?;
     if message.content.is_empty() {
         bail!("agent_message item in payload {pid} contained no content");
     }
@@ -199,7 +272,7 @@ fn normalize_agent_message(item: &Value, pid: &str) -> Result<NormalizedItem, Re
         .map(|content| match content {
             RawAgentMessageContent::InputText { text } => ConversationPart::Text { text },
             RawAgentMessageContent::EncryptedContent { encrypted_content } => {
-                encoded(&encrypted_content)
+                encoded(encrypted_content)
             }
         })
         .collect();
@@ -217,9 +290,12 @@ fn normalize_agent_message(item: &Value, pid: &str) -> Result<NormalizedItem, Re
 }
 
 /// Readable content texts, then summaries, then the encrypted blob.
-fn reasoning_body(item: &Value, pid: &str) -> Result<ConversationBody, ReduceError> {
+fn reasoning_body(
+    item: &mut Map<String, Value>,
+    pid: &str,
+) -> Result<ConversationBody, ReduceError> {
     let mut parts = Vec::new();
-    match item.get("content") {
+    match item.get_mut("content") {
         None | Some(Value::Null) => {}
         Some(Value::Array(entries)) => {
             for entry in entries {
@@ -231,17 +307,17 @@ fn reasoning_body(item: &Value, pid: &str) -> Result<ConversationBody, ReduceErr
                         "reasoning item in payload {pid} had unsupported content type {entry_type}"
                     );
                 }
-                let Some(text) = entry.get("text").and_then(Value::as_str) else {
+                let Some(Value::String(text)) = entry.get_mut("text") else {
                     bail!("reasoning item in payload {pid} had content entry without string text");
                 };
                 parts.push(ConversationPart::Text {
-                    text: text.to_string(),
+                    text: std::mem::take(text),
                 });
             }
         }
         Some(_) => bail!("reasoning item in payload {pid} had non-array content"),
     }
-    match item.get("summary") {
+    match item.get_mut("summary") {
         None => {}
         Some(Value::Array(entries)) => {
             for entry in entries {
@@ -253,19 +329,19 @@ fn reasoning_body(item: &Value, pid: &str) -> Result<ConversationBody, ReduceErr
                         "reasoning item in payload {pid} had unsupported summary type {entry_type}"
                     );
                 }
-                let Some(text) = entry.get("text").and_then(Value::as_str) else {
+                let Some(Value::String(text)) = entry.get_mut("text") else {
                     bail!("reasoning item in payload {pid} had summary entry without string text");
                 };
                 parts.push(ConversationPart::Summary {
-                    text: text.to_string(),
+                    text: std::mem::take(text),
                 });
             }
         }
         Some(_) => bail!("reasoning item in payload {pid} had non-array summary"),
     }
-    match item.get("encrypted_content") {
+    match item.get_mut("encrypted_content") {
         None | Some(Value::Null) => {}
-        Some(Value::String(encrypted)) => parts.push(encoded(encrypted)),
+        Some(Value::String(encrypted)) => parts.push(encoded(std::mem::take(encrypted))),
         Some(_) => bail!("reasoning item in payload {pid} had non-string encrypted_content"),
     }
     if parts.is_empty() {
@@ -277,18 +353,20 @@ fn reasoning_body(item: &Value, pid: &str) -> Result<ConversationBody, ReduceErr
 }
 
 /// Message content (and array tool outputs): texts inline, everything else by reference.
-fn content_parts(content: Option<&Value>, pid: &str) -> Vec<ConversationPart> {
-    let Some(elements) = content.and_then(Value::as_array) else {
+fn content_parts(content: Option<Value>, pid: &str) -> Vec<ConversationPart> {
+    let Some(Value::Array(elements)) = content else {
         return vec![payload_ref("content", pid)];
     };
     let mut parts = Vec::new();
     for element in elements {
+        let Value::Object(mut element) = element else {
+            parts.push(payload_ref("content", pid));
+            continue;
+        };
         match element.get("type").and_then(Value::as_str) {
             Some("input_text" | "output_text" | "text") => {
-                if let Some(text) = element.get("text").and_then(Value::as_str) {
-                    parts.push(ConversationPart::Text {
-                        text: text.to_string(),
-                    });
+                if let Some(text) = take_string(&mut element, "text") {
+                    parts.push(ConversationPart::Text { text });
                 }
             }
             Some(other) => parts.push(payload_ref(other, pid)),
@@ -302,47 +380,57 @@ fn content_parts(content: Option<&Value>, pid: &str) -> Vec<ConversationPart> {
 }
 
 /// Function-call arguments: JSON text becomes a `json` part, other text stays text.
-fn arguments_body(arguments: Option<&Value>, pid: &str) -> ConversationBody {
+fn arguments_body(arguments: Option<Value>, pid: &str) -> ConversationBody {
     match arguments {
-        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(&text) {
             Ok(parsed) => json_body(&parsed, pid),
             Err(_) => ConversationBody {
-                parts: vec![ConversationPart::Text { text: text.clone() }],
+                parts: vec![ConversationPart::Text { text }],
             },
         },
-        Some(value) => json_body(value, pid),
+        Some(value) => json_body(&value, pid),
         None => ConversationBody {
             parts: vec![payload_ref("payload", pid)],
         },
     }
 }
 
-fn output_body(output: Option<&Value>, pid: &str) -> ConversationBody {
+fn output_body(output: Option<Value>, pid: &str) -> ConversationBody {
     let parts = match output {
-        Some(Value::String(text)) => vec![ConversationPart::Text { text: text.clone() }],
-        Some(Value::Array(_)) => content_parts(output, pid),
-        Some(value) => return json_body(value, pid),
+        Some(Value::String(text)) => vec![ConversationPart::Text { text }],
+        Some(array @ Value::Array(_)) => content_parts(Some(array), pid),
+        Some(value) => return json_body(&value, pid),
         None => vec![payload_ref("tool_output", pid)],
     };
     ConversationBody { parts }
 }
 
 /// Custom tool input: the code-mode `exec` tool carries JavaScript.
-fn custom_call_body(item: &Value, pid: &str) -> ConversationBody {
-    let Some(input) = item.get("input").and_then(Value::as_str) else {
-        return json_body(item, pid);
-    };
-    let part = if item.get("name").and_then(Value::as_str) == Some("exec") {
+fn custom_call_body(item: &mut Map<String, Value>, pid: &str) -> ConversationBody {
+    if !matches!(item.get("input"), Some(Value::String(_))) {
+        return json_map_body(item, pid);
+    }
+    let is_exec = item.get("name").and_then(Value::as_str) == Some("exec");
+    let input = take_string(item, "input").unwrap_or_default();
+    let part = if is_exec {
         ConversationPart::Code {
             language: "javascript".to_string(),
-            source: input.to_string(),
+            source: input,
         }
     } else {
-        ConversationPart::Text {
-            text: input.to_string(),
-        }
+        ConversationPart::Text { text: input }
     };
     ConversationBody { parts: vec![part] }
+}
+
+/// `json` body of a whole item (rendered before any member is moved out).
+fn json_map_body(item: &Map<String, Value>, pid: &str) -> ConversationBody {
+    ConversationBody {
+        parts: vec![ConversationPart::Json {
+            summary: summarize_json(item),
+            raw_payload_id: pid.to_string(),
+        }],
+    }
 }
 
 fn json_body(value: &Value, pid: &str) -> ConversationBody {
@@ -361,10 +449,10 @@ fn payload_ref(label: &str, pid: &str) -> ConversationPart {
     }
 }
 
-fn encoded(value: &str) -> ConversationPart {
+fn encoded(value: String) -> ConversationPart {
     ConversationPart::Encoded {
         label: "encrypted_content".to_string(),
-        value: value.to_string(),
+        value,
     }
 }
 
@@ -373,7 +461,7 @@ fn encoded(value: &str) -> ConversationPart {
 /// Upstream cuts at byte 240 even inside a multi-byte character and panics;
 /// we cut at the last character boundary at or before byte 240 (spec README,
 /// policy P2), which is identical whenever upstream does not crash.
-pub(crate) fn summarize_json(value: &Value) -> String {
+pub(crate) fn summarize_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     // Render only as much as the summary can keep: large arguments are
     // re-sent with every request, and rendering them whole is wasted work.
     let mut prefix = BoundedBuffer {
