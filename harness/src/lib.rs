@@ -1,1 +1,56 @@
-//! Corpus harness (placeholder).
+//! The corpus harness: everything `cargo test` (the `corpus` test target) and
+//! `cargo xtask bless` share, so a case passes exactly when bless would leave
+//! it unchanged.
+//!
+//! A case is a bundle folder `corpus/ok/NNNN_name/` (must reduce) or
+//! `corpus/err/NNNN_name/` (must be rejected) with a `README.md` and the
+//! expectation files bless writes (`expected.json` or `expected.err`, and
+//! `diagnostics.txt` when the reduction has diagnostics).
+//!
+//! Invariants: nothing here writes inside `corpus/` except [`bless::apply`];
+//! nothing here prints (the callers decide where text goes); every text a
+//! user sees is built by a function of [`render`], [`integrity`] or [`bless`]
+//! and is free of colour unless the caller asks for it.
+
+#![warn(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+pub mod actual;
+pub mod bless;
+pub mod case;
+pub mod config;
+pub mod integrity;
+pub mod json_diff;
+pub mod render;
+pub mod run;
+pub mod trial;
+pub mod verdict;
+
+#[doc(hidden)]
+pub mod testing;
+
+use std::path::Path;
+use std::path::PathBuf;
+
+pub use case::Case;
+pub use case::CaseKind;
+pub use case::Corpus;
+
+/// The workspace root: the parent of this crate's folder.
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
+}
+
+/// The corpus folder. Both the test target and xtask pass case folders to the
+/// reducer below this path, so the `$BUNDLE` text of an expectation does not
+/// depend on who produced it.
+pub fn corpus_root() -> PathBuf {
+    workspace_root().join("corpus")
+}

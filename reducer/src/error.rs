@@ -100,6 +100,13 @@ impl fmt::Display for Place {
 /// Why a bundle was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReduceError {
+    /// Boxed: errors travel through every `Result` of the reducer, so the
+    /// `Err` side stays one pointer wide.
+    inner: Box<ErrorInner>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorInner {
     place: Place,
     /// Upstream's message chain: the top-level message, then its causes.
     chain: Vec<String>,
@@ -110,68 +117,68 @@ pub struct ReduceError {
 impl ReduceError {
     pub(crate) fn new(message: impl Into<String>) -> Self {
         ReduceError {
-            place: Place::default(),
-            chain: vec![message.into()],
-            hint: None,
+            inner: Box::new(ErrorInner {
+                place: Place::default(),
+                chain: vec![message.into()],
+                hint: None,
+            }),
         }
     }
 
     /// An error whose text is `message: cause`.
     pub(crate) fn caused(message: impl Into<String>, cause: impl fmt::Display) -> Self {
-        ReduceError {
-            place: Place::default(),
-            chain: vec![message.into(), cause.to_string()],
-            hint: None,
-        }
+        let mut error = ReduceError::new(message);
+        error.inner.chain.push(cause.to_string());
+        error
     }
 
     /// Wraps the error in an outer message, as upstream's `with_context` does.
     pub(crate) fn context(mut self, message: impl Into<String>) -> Self {
-        self.chain.insert(0, message.into());
+        self.inner.chain.insert(0, message.into());
         self
     }
 
     /// Adds the parts of `place` this error does not know yet.
     pub(crate) fn at(mut self, place: &Place) -> Self {
-        self.place.fill_from(place);
+        self.inner.place.fill_from(place);
         self
     }
 
     pub(crate) fn at_payload(mut self, path: &str) -> Self {
-        if self.place.payload_path.is_none() {
-            self.place.payload_path = Some(path.to_string());
+        if self.inner.place.payload_path.is_none() {
+            self.inner.place.payload_path = Some(path.to_string());
         }
         self
     }
 
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.inner.hint = Some(hint.into());
         self
     }
 
     /// Where the error happened.
     pub fn place(&self) -> &Place {
-        &self.place
+        &self.inner.place
     }
 
     /// The top-level message and its causes, outermost first.
     pub fn chain(&self) -> &[String] {
-        &self.chain
+        &self.inner.chain
     }
 
     /// The text upstream's reducer prints for the same bundle: the chain joined by `": "`.
     pub fn upstream_text(&self) -> String {
-        self.chain.join(": ")
+        self.inner.chain.join(": ")
     }
 }
 
 impl fmt::Display for ReduceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.place.is_empty() {
-            write!(f, "{}: ", self.place)?;
+        if !self.inner.place.is_empty() {
+            write!(f, "{}: ", self.inner.place)?;
         }
         f.write_str(&self.upstream_text())?;
-        if let Some(hint) = &self.hint {
+        if let Some(hint) = &self.inner.hint {
             write!(f, " ({hint})")?;
         }
         Ok(())

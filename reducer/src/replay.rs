@@ -82,12 +82,12 @@ pub fn reduce_source(
     options: &ReduceOptions,
 ) -> Result<Reduction, ReduceError> {
     let (mut reduction, stopped) = match replay(source, options, None)? {
-        Pass::Done { reduction, stopped } => (reduction, stopped),
+        Pass::Done { reduction, stopped } => (*reduction, stopped),
         Pass::Rewind { line_number, error } => {
             // The failing event may have changed the state before it failed;
             // a second pass up to it gives exactly the state before it.
             match replay(source, options, Some(line_number))? {
-                Pass::Done { reduction, .. } => (reduction, Some((line_number, error))),
+                Pass::Done { reduction, .. } => (*reduction, Some((line_number, error))),
                 Pass::Rewind { error, .. } => return Err(error),
             }
         }
@@ -97,12 +97,16 @@ pub fn reduce_source(
             .open_trace()
             .map(|trace| count_lines_from(trace, line_number))
             .unwrap_or(0);
+        let after = match skipped.saturating_sub(1) {
+            0 => "it was the last line".to_string(),
+            1 => "it and the 1 line after it were not reduced".to_string(),
+            lines => format!("it and the {lines} lines after it were not reduced"),
+        };
         reduction.diagnostics.push(Diagnostic::new(
             error.place().clone(),
             format!(
-                "partial reduction stopped here: {}; this line and the {} after it were not reduced",
-                error.upstream_text(),
-                plural(skipped.saturating_sub(1), "line")
+                "partial reduction stopped before this line ({after}): {}",
+                error.upstream_text()
             ),
         ));
     }
@@ -114,7 +118,7 @@ enum Pass {
     /// The pass reached the end, or (partial mode) stopped before a damaged
     /// or out-of-sequence line, given with its number.
     Done {
-        reduction: Reduction,
+        reduction: Box<Reduction>,
         stopped: Option<(u64, ReduceError)>,
     },
     /// Partial mode: the reducer failed on this line after it may have
@@ -192,7 +196,10 @@ fn replay(
     };
     diagnostics.append(&mut reduction.diagnostics);
     reduction.diagnostics = diagnostics;
-    Ok(Pass::Done { reduction, stopped })
+    Ok(Pass::Done {
+        reduction: Box::new(reduction),
+        stopped,
+    })
 }
 
 /// Policy P3: each seq is the previous one plus one.
@@ -243,12 +250,4 @@ fn count_lines_from(mut reader: Box<dyn BufRead + '_>, line_number: u64) -> u64 
         buffer.truncate(0);
     }
     counted
-}
-
-fn plural(count: u64, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
 }

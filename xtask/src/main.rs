@@ -3,8 +3,10 @@
 //!
 //! - `reduce`: reduce a bundle to `state.json` (the debugging entry point).
 //! - `bless`: rewrite corpus expectations from the current reducer.
+//! - `corpus`: facts about the corpus (`--timings`: the slowest cases).
 
 mod bless;
+mod corpus;
 mod reduce;
 
 use std::path::PathBuf;
@@ -28,6 +30,7 @@ struct Cli {
 enum Command {
     Reduce(reduce::ReduceArgs),
     Bless(bless::BlessArgs),
+    Corpus(corpus::CorpusArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Reduce(args) => reduce::run(&args),
         Command::Bless(args) => bless::run(&args),
+        Command::Corpus(args) => corpus::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -241,7 +241,9 @@ fn decode_line(text: &str, line_number: u64, limits: &Limits) -> Result<EventLin
             Ok(mode) => *request_input_mode = mode,
             Err(error) => diagnostics.push(Diagnostic::new(
                 Place::event(line_number, Some(event.seq), Some("inference_started")),
-                format!("ignored request_input_mode that does not decode ({error}); the mode is derived from the request payload, as upstream's reference reducer does"),
+                format!(
+                    "ignored request_input_mode: {error}; the request is reduced by its payload's previous_response_id, as upstream's reference reducer does"
+                ),
             )),
         }
     }
@@ -266,9 +268,11 @@ fn decode_input_mode(text: &str) -> Result<Option<RawInferenceRequestInputMode>,
     if mode.is_null() {
         return Ok(None);
     }
-    serde_json::from_value(mode.clone())
-        .map(Some)
-        .map_err(|error| error.to_string())
+    serde_json::from_value(mode.clone()).map(Some).map_err(|_| {
+        format!(
+            "{mode} is not one of {{\"type\":\"full_snapshot\"}}, {{\"type\":\"incremental\",\"previous_response_id\":...}} or {{\"type\":\"incremental_with_untraced_prefix\",\"previous_response_id\":...,\"prefix_payload\":...}}"
+        )
+    })
 }
 
 /// The seq and type of a line that failed to decode, when they can be read at all.

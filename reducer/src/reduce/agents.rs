@@ -14,6 +14,7 @@ use super::EventContext;
 use super::Reducer;
 use super::index::DeliveryKey;
 use super::tools::push_unique;
+use crate::error::Place;
 use crate::error::ReduceError;
 use crate::error::bail;
 use crate::model::ConversationItem;
@@ -40,6 +41,8 @@ pub(super) struct PendingEdge {
     started_at_unix_ms: i64,
     ended_at_unix_ms: Option<i64>,
     carried_raw_payload_ids: Vec<String>,
+    /// The event that queued the edge, for the diagnostic if it is dropped.
+    place: Place,
 }
 
 impl PendingEdge {
@@ -400,6 +403,7 @@ impl Reducer {
                 .carried_payload
                 .map(|payload| vec![payload.raw_payload_id.clone()])
                 .unwrap_or_default(),
+            place: self.place.clone(),
         })
     }
 
@@ -434,6 +438,7 @@ impl Reducer {
             started_at_unix_ms: tool.execution.started_at_unix_ms,
             ended_at_unix_ms,
             carried_raw_payload_ids: self.agent_payload_ids(tool_call_id),
+            place: self.place.clone(),
         })
     }
 
@@ -652,13 +657,16 @@ impl Reducer {
         self.report_dropped_code_cells();
         for edge in std::mem::take(&mut self.pending_edges) {
             let Some(fallback) = edge.spawn_fallback_thread_id.clone() else {
-                self.diagnose_at_end(format!(
-                    "{} edge {} dropped: no item in thread {} delivered its message from {}",
-                    kind_name(edge.kind),
-                    edge.edge_id,
-                    edge.target_thread_id,
-                    edge.author
-                ));
+                self.diagnose_at(
+                    edge.place.clone(),
+                    format!(
+                        "{} edge {} dropped: no item in thread {} delivered its message from {}",
+                        kind_name(edge.kind),
+                        edge.edge_id,
+                        edge.target_thread_id,
+                        edge.author
+                    ),
+                );
                 continue;
             };
             if edge.kind != InteractionEdgeKind::SpawnAgent {
@@ -668,10 +676,13 @@ impl Reducer {
                 );
             }
             if !self.trace.threads.contains_key(&fallback) {
-                self.diagnose_at_end(format!(
-                    "spawn_agent edge {} dropped: child thread {fallback} never started",
-                    edge.edge_id
-                ));
+                self.diagnose_at(
+                    edge.place.clone(),
+                    format!(
+                        "spawn_agent edge {} dropped: child thread {fallback} never started",
+                        edge.edge_id
+                    ),
+                );
                 continue;
             }
             self.upsert_edge(InteractionEdge {
@@ -690,11 +701,9 @@ impl Reducer {
         Ok(())
     }
 
-    fn diagnose_at_end(&mut self, message: String) {
-        self.diagnostics.push(crate::error::Diagnostic::new(
-            crate::error::Place::default(),
-            message,
-        ));
+    fn diagnose_at(&mut self, place: Place, message: String) {
+        self.diagnostics
+            .push(crate::error::Diagnostic::new(place, message));
     }
 }
 

@@ -1,0 +1,140 @@
+//! Running one case: reduce it (twice, for determinism) and render the
+//! expectation files the result calls for.
+//!
+//! Invariants:
+//! - The reducer gets the case folder as [`Case::dir`]; every occurrence of
+//!   that path in the error and diagnostic texts becomes `$BUNDLE`, so the
+//!   rendered files do not depend on where the corpus lives.
+//! - The rendered files are byte for byte what bless writes: `expected.json`
+//!   is `state_json` plus `"\n"`; `expected.err` is the error's one line plus
+//!   `"\n"`; `diagnostics.txt` has one line per diagnostic and exists only
+//!   when there is at least one diagnostic.
+//! - A second reduction must give the same bytes; if not, the run says
+//!   what differed (a case is never judged on one lucky run).
+
+use std::path::Path;
+use std::time::Duration;
+use std::time::Instant;
+
+use rollout_trace::ReduceOptions;
+
+use crate::case::Case;
+use crate::case::DIAGNOSTICS;
+use crate::case::EXPECTED_ERR;
+use crate::case::EXPECTED_JSON;
+
+/// What the reducer made of a case, rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Reduced {
+        /// `state_json` of the trace (no trailing newline).
+        state: String,
+        /// Display of each diagnostic, `$BUNDLE` replaced.
+        diagnostics: Vec<String>,
+    },
+    Rejected {
+        /// Display of the error, `$BUNDLE` replaced.
+        error: String,
+    },
+}
+
+impl Output {
+    /// The expectation files this output calls for, with their contents.
+    pub fn files(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Output::Reduced { state, diagnostics } => {
+                let mut files = vec![(EXPECTED_JSON, format!("{state}\n"))];
+                if !diagnostics.is_empty() {
+                    files.push((DIAGNOSTICS, lines(diagnostics)));
+                }
+                files
+            }
+            Output::Rejected { error } => vec![(EXPECTED_ERR, format!("{error}\n"))],
+        }
+    }
+
+    /// The content of one expectation file, if this output calls for it.
+    pub fn file(&self, name: &str) -> Option<String> {
+        self.files()
+            .into_iter()
+            .find(|(file, _)| *file == name)
+            .map(|(_, content)| content)
+    }
+}
+
+/// The result of running one case.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub output: Output,
+    /// Wall time of the first reduction.
+    pub reduce_time: Duration,
+    /// Set when the second reduction gave other bytes: what differed.
+    pub nondeterminism: Option<String>,
+}
+
+/// Reduces the case twice with `options`.
+pub fn run_case(case: &Case, options: &ReduceOptions) -> Run {
+    let (output, reduce_time) = reduce_once(case, options);
+    let (again, _) = reduce_once(case, options);
+    let nondeterminism = (again != output).then(|| describe_difference(&output, &again));
+    Run {
+        output,
+        reduce_time,
+        nondeterminism,
+    }
+}
+
+/// Reduces the case once, with its wall time.
+pub fn reduce_once(case: &Case, options: &ReduceOptions) -> (Output, Duration) {
+    let started = Instant::now();
+    let result = rollout_trace::reduce_bundle_with(&case.dir, options);
+    let elapsed = started.elapsed();
+    let output = match result {
+        Ok(reduction) => Output::Reduced {
+            state: rollout_trace::state_json(&reduction.trace),
+            diagnostics: reduction
+                .diagnostics
+                .iter()
+                .map(|diagnostic| bundle_relative(&diagnostic.to_string(), &case.dir))
+                .collect(),
+        },
+        Err(error) => Output::Rejected {
+            error: bundle_relative(&error.to_string(), &case.dir),
+        },
+    };
+    (output, elapsed)
+}
+
+/// `text` with every occurrence of the bundle folder replaced by `$BUNDLE`.
+pub fn bundle_relative(text: &str, dir: &Path) -> String {
+    let dir = dir.to_string_lossy();
+    if dir.is_empty() {
+        return text.to_string();
+    }
+    text.replace(dir.as_ref(), "$BUNDLE")
+}
+
+fn lines(items: &[String]) -> String {
+    items.iter().map(|item| format!("{item}\n")).collect()
+}
+
+fn describe_difference(first: &Output, second: &Output) -> String {
+    let first_files = first.files();
+    let second_files = second.files();
+    let mut differing = Vec::new();
+    for (name, content) in &first_files {
+        if second.file(name).as_ref() != Some(content) {
+            differing.push(*name);
+        }
+    }
+    for (name, _) in &second_files {
+        if first.file(name).is_none() {
+            differing.push(*name);
+        }
+    }
+    format!(
+        "two reductions of the same bundle gave different {}: the reducer is not deterministic \
+         (a HashMap order, clock or environment read reaches the output)",
+        differing.join(" and ")
+    )
+}
