@@ -26,6 +26,7 @@ mod error;
 mod limits;
 pub mod model;
 pub mod raw;
+mod read_ahead;
 mod reduce;
 mod replay;
 

@@ -13,23 +13,37 @@ use std::path::Path;
 use crate::Limits;
 use crate::bundle::BundleLocation;
 use crate::bundle::BundlePayloads;
-use crate::bundle::EventLines;
 use crate::bundle::PayloadSource;
 use crate::error::Diagnostic;
 use crate::error::Place;
 use crate::error::ReduceError;
 use crate::raw::RawManifest;
 use crate::raw::TRACE_FILE_NAME;
+use crate::read_ahead::ReadAheadPayloads;
+use crate::read_ahead::prepared_lines;
 use crate::reduce::Reducer;
 use crate::reduce::Reduction;
 
 /// How to reduce a bundle.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReduceOptions {
     /// Reduce the events before the first damaged or inconsistent line
     /// instead of rejecting the bundle; what was skipped becomes diagnostics.
     pub partial: bool,
     pub limits: Limits,
+    /// Decode lines and parse payloads on a second thread, ahead of the
+    /// reducer. The result is the same either way; on by default.
+    pub read_ahead: bool,
+}
+
+impl Default for ReduceOptions {
+    fn default() -> Self {
+        ReduceOptions {
+            partial: false,
+            limits: Limits::default(),
+            read_ahead: true,
+        }
+    }
 }
 
 /// Reduces the bundle at `path` (its folder, or its `trace.jsonl`).
@@ -46,11 +60,11 @@ pub fn reduce_bundle_with(
 }
 
 /// The inputs of a replay: a bundle on disk, or one held in memory.
-pub trait BundleSource {
+pub trait BundleSource: Sync {
     /// The decoded manifest, with upstream's error texts.
     fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError>;
     /// The event log from its first byte.
-    fn open_trace(&self) -> Result<Box<dyn BufRead + '_>, ReduceError>;
+    fn open_trace(&self) -> Result<Box<dyn BufRead + Send + '_>, ReduceError>;
     /// Where the reducer reads payload documents from.
     fn payloads(&self, limits: Limits) -> Box<dyn PayloadSource + Send>;
 }
@@ -60,7 +74,7 @@ impl BundleSource for BundleLocation {
         BundleLocation::read_manifest(self, limits)
     }
 
-    fn open_trace(&self) -> Result<Box<dyn BufRead + '_>, ReduceError> {
+    fn open_trace(&self) -> Result<Box<dyn BufRead + Send + '_>, ReduceError> {
         let file = File::open(&self.trace_path).map_err(|error| {
             ReduceError::caused(
                 format!("open trace event log {}", self.trace_path.display()),
@@ -78,7 +92,7 @@ impl BundleSource for BundleLocation {
 
 /// Reduces the bundle `source` describes.
 pub fn reduce_source(
-    source: &dyn BundleSource,
+    source: &(dyn BundleSource + Sync),
     options: &ReduceOptions,
 ) -> Result<Reduction, ReduceError> {
     let (mut reduction, stopped) = match replay(source, options, None)? {
@@ -131,18 +145,29 @@ enum Pass {
 
 /// One pass over the log; with `stop_before`, lines from that number on are ignored.
 fn replay(
-    source: &dyn BundleSource,
+    source: &(dyn BundleSource + Sync),
+    options: &ReduceOptions,
+    stop_before: Option<u64>,
+) -> Result<Pass, ReduceError> {
+    std::thread::scope(|scope| replay_in(scope, source, options, stop_before))
+}
+
+fn replay_in<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    source: &'env (dyn BundleSource + Sync),
     options: &ReduceOptions,
     stop_before: Option<u64>,
 ) -> Result<Pass, ReduceError> {
     let manifest = source.read_manifest(&options.limits)?;
-    let trace = source.open_trace()?;
-    let mut reducer = Reducer::new(&manifest, source.payloads(options.limits));
+    let lines = prepared_lines(scope, source, options.limits, options.read_ahead)?;
+    let (payloads, current_payloads) = ReadAheadPayloads::new(source.payloads(options.limits));
+    let mut reducer = Reducer::new(&manifest, Box::new(payloads));
     let mut diagnostics = Vec::new();
     let mut previous: Option<(u64, u64)> = None;
     let mut stopped = None;
-    for line in EventLines::new(trace, options.limits) {
-        let line = match line {
+    for mut prepared in lines {
+        current_payloads.set(&mut prepared);
+        let line = match prepared.line {
             Ok(line) => line,
             Err(damaged) => {
                 if stop_before.is_some_and(|stop| damaged.line_number >= stop) {
@@ -231,7 +256,7 @@ fn check_seq(
 }
 
 /// Physical lines from `line_number` (1-based) to the end of the log.
-fn count_lines_from(mut reader: Box<dyn BufRead + '_>, line_number: u64) -> u64 {
+fn count_lines_from(mut reader: Box<dyn BufRead + Send + '_>, line_number: u64) -> u64 {
     let mut buffer = Vec::new();
     let mut current = 0u64;
     let mut counted = 0u64;

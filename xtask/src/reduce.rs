@@ -43,6 +43,7 @@ pub fn run(args: &ReduceArgs) -> anyhow::Result<ExitCode> {
             max_line_bytes: args.max_line_bytes,
             max_json_depth: args.max_json_depth,
         },
+        ..ReduceOptions::default()
     };
     let reduction = match rollout_trace::reduce_bundle_with(&args.trace, &options) {
         Ok(reduction) => reduction,

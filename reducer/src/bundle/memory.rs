@@ -56,7 +56,7 @@ impl BundleSource for MemoryBundle {
             .map_err(|error| ReduceError::caused(context, error).at(&place))
     }
 
-    fn open_trace(&self) -> Result<Box<dyn BufRead + '_>, ReduceError> {
+    fn open_trace(&self) -> Result<Box<dyn BufRead + Send + '_>, ReduceError> {
         match &self.trace {
             Some(bytes) => Ok(Box::new(bytes.as_slice())),
             None => Err(ReduceError::caused(

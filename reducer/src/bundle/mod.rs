@@ -13,6 +13,7 @@ use std::io::Read;
 use std::path::Path;
 use std::path::PathBuf;
 
+pub use lines::DamagedLine;
 pub use lines::EventLine;
 pub use lines::EventLines;
 pub use memory::MemoryBundle;

@@ -1,0 +1,174 @@
+//! Reading ahead: a second thread decodes `trace.jsonl` lines and parses the
+//! payload files they reference while the reducer applies earlier events.
+//!
+//! Payload files are independent of each other and of the reducer state, so
+//! parsing them can run ahead. Invariants:
+//! - Events reach the reducer in file order through a bounded channel, so the
+//!   reduction is the same as without read-ahead, and memory held by parsed
+//!   but not yet applied payloads is bounded by a few events.
+//! - A payload that fails to read or parse ahead of time is an error only if
+//!   the reducer asks for it: upstream opens some payloads only in some states
+//!   (a missing file that is never opened is not an error).
+//! - Anything the reducer asks for that was not read ahead (or is asked for a
+//!   second time) is read from the bundle as usual.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::PoisonError;
+use std::sync::mpsc::Receiver;
+use std::sync::mpsc::sync_channel;
+use std::thread::Scope;
+
+use serde_json::Value;
+
+use crate::Limits;
+use crate::bundle::DamagedLine;
+use crate::bundle::EventLine;
+use crate::bundle::EventLines;
+use crate::bundle::PayloadSource;
+use crate::error::ReduceError;
+use crate::model::RawPayloadRef;
+use crate::raw::RawEventPayload;
+use crate::replay::BundleSource;
+
+/// Events decoded ahead of the reducer; enough to keep both threads busy.
+const EVENTS_IN_FLIGHT: usize = 4;
+
+/// A payload document read ahead, or why it could not be.
+type ReadAhead = (RawPayloadRef, Result<Value, ReduceError>);
+
+/// One line of the log with the payloads its event is expected to open.
+pub(crate) struct PreparedLine {
+    pub line: Result<EventLine, DamagedLine>,
+    payloads: Vec<ReadAhead>,
+}
+
+/// The payloads the reducer may open for `payload` (`trace-format.md` §9);
+/// a few of them depend on state (tool kinds), so this is a superset.
+fn payloads_to_read(payload: &RawEventPayload) -> Vec<&RawPayloadRef> {
+    match payload {
+        RawEventPayload::ThreadStarted {
+            metadata_payload, ..
+        } => metadata_payload.iter().collect(),
+        RawEventPayload::InferenceStarted { .. }
+        | RawEventPayload::InferenceCompleted { .. }
+        | RawEventPayload::InferenceFailed { .. }
+        | RawEventPayload::InferenceCancelled { .. }
+        | RawEventPayload::ToolCallStarted { .. }
+        | RawEventPayload::ToolCallRuntimeStarted { .. }
+        | RawEventPayload::ToolCallRuntimeEnded { .. }
+        | RawEventPayload::ToolCallEnded { .. }
+        | RawEventPayload::CompactionInstalled { .. } => payload.payload_refs(),
+        RawEventPayload::RolloutStarted { .. }
+        | RawEventPayload::RolloutEnded { .. }
+        | RawEventPayload::ThreadEnded { .. }
+        | RawEventPayload::CodexTurnStarted { .. }
+        | RawEventPayload::CodexTurnEnded { .. }
+        | RawEventPayload::McpToolCallCorrelationAssigned { .. }
+        | RawEventPayload::CodeCellStarted { .. }
+        | RawEventPayload::CodeCellInitialResponse { .. }
+        | RawEventPayload::CodeCellEnded { .. }
+        | RawEventPayload::CompactionRequestStarted { .. }
+        | RawEventPayload::CompactionRequestCompleted { .. }
+        | RawEventPayload::CompactionRequestFailed { .. }
+        | RawEventPayload::AgentResultObserved { .. }
+        | RawEventPayload::ProtocolEventObserved { .. }
+        | RawEventPayload::Other { .. } => Vec::new(),
+    }
+}
+
+/// The lines of the log, decoded (and their payloads parsed) on another
+/// thread of `scope` when `read_ahead` is set, on this one otherwise.
+pub(crate) fn prepared_lines<'scope, 'env>(
+    scope: &'scope Scope<'scope, 'env>,
+    source: &'env (dyn BundleSource + Sync),
+    limits: Limits,
+    read_ahead: bool,
+) -> Result<Box<dyn Iterator<Item = PreparedLine> + 'scope>, ReduceError> {
+    let trace = source.open_trace()?;
+    let lines = EventLines::new(trace, limits);
+    if !read_ahead {
+        return Ok(Box::new(lines.map(|line| PreparedLine {
+            line,
+            payloads: Vec::new(),
+        })));
+    }
+    let (sender, receiver) = sync_channel(EVENTS_IN_FLIGHT);
+    let mut payloads = source.payloads(limits);
+    scope.spawn(move || {
+        for line in lines {
+            let read = match &line {
+                Ok(line) => payloads_to_read(&line.event.payload)
+                    .into_iter()
+                    .map(|payload| (payload.clone(), payloads.read_payload(payload)))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            // The reducer stopped (an error, or the end of a partial pass).
+            if sender.send(PreparedLine { line, payloads: read }).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(Box::new(ReceivedLines(receiver)))
+}
+
+struct ReceivedLines(Receiver<PreparedLine>);
+
+impl Iterator for ReceivedLines {
+    type Item = PreparedLine;
+
+    fn next(&mut self) -> Option<PreparedLine> {
+        self.0.recv().ok()
+    }
+}
+
+/// The payload source the reducer reads from: this event's read-ahead
+/// documents first, then the bundle.
+pub(crate) struct ReadAheadPayloads {
+    current: Arc<Mutex<Vec<ReadAhead>>>,
+    bundle: Box<dyn PayloadSource + Send>,
+}
+
+/// The replay loop's handle on the documents of the event being applied.
+#[derive(Clone)]
+pub(crate) struct CurrentPayloads(Arc<Mutex<Vec<ReadAhead>>>);
+
+impl CurrentPayloads {
+    /// Makes `line`'s documents the ones available, dropping unused earlier ones.
+    pub(crate) fn set(&self, line: &mut PreparedLine) {
+        let mut current = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *current = std::mem::take(&mut line.payloads);
+    }
+}
+
+impl ReadAheadPayloads {
+    pub(crate) fn new(bundle: Box<dyn PayloadSource + Send>) -> (Self, CurrentPayloads) {
+        let current = Arc::new(Mutex::new(Vec::new()));
+        (
+            ReadAheadPayloads {
+                current: Arc::clone(&current),
+                bundle,
+            },
+            CurrentPayloads(current),
+        )
+    }
+}
+
+impl PayloadSource for ReadAheadPayloads {
+    fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<Value, ReduceError> {
+        let ready = {
+            let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+            current
+                .iter()
+                .position(|(read, _)| {
+                    read.raw_payload_id == payload.raw_payload_id && read.path == payload.path
+                })
+                .map(|position| current.swap_remove(position).1)
+        };
+        match ready {
+            Some(result) => result,
+            None => self.bundle.read_payload(payload),
+        }
+    }
+}
