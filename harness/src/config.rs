@@ -1,7 +1,8 @@
 //! A case's settings, read from the machine-readable lines of its README.md.
 //!
 //! Recognised lines (leading whitespace allowed, anything else is prose):
-//! - `reduce-args: --partial` — reducer options; `--partial` is the only flag.
+//! - `reduce-args: --partial --max-line-bytes 64` — reducer options, spelled as
+//!   the flags of `cargo xtask reduce`.
 //! - `check: <JSON pointer> == <compact JSON>` — ok cases: a fact about the
 //!   reduced state, verified with `serde_json::Value::pointer`.
 //! - `check-error: <text>` — err cases: a substring of the expected error
@@ -43,8 +44,13 @@ pub struct ErrorCheck {
     pub needle: String,
 }
 
-/// Flags `reduce-args:` accepts.
-const KNOWN_FLAGS: &[&str] = &["--partial"];
+/// Flags `reduce-args:` accepts (the flags of `cargo xtask reduce`).
+const KNOWN_FLAGS: &[&str] = &[
+    "--partial",
+    "--max-payload-bytes N",
+    "--max-line-bytes N",
+    "--max-json-depth N",
+];
 
 impl CaseConfig {
     /// Reads the README.md in `dir`; errors are `README.md:<line>: <what>`.
@@ -66,9 +72,35 @@ impl CaseConfig {
             let trimmed = raw_line.trim();
             let mut error = |message: String| errors.push(format!("README.md:{line}: {message}"));
             if let Some(args) = trimmed.strip_prefix("reduce-args:") {
-                for flag in args.split_whitespace() {
+                let mut flags = args.split_whitespace();
+                while let Some(flag) = flags.next() {
+                    let limits = &mut config.options.limits;
+                    let mut number = |flag: &str| match flags.next().map(str::parse::<u64>) {
+                        Some(Ok(value)) => Some(value),
+                        _ => {
+                            error(format!("reduce-args flag `{flag}` needs a number"));
+                            None
+                        }
+                    };
                     match flag {
                         "--partial" => config.options.partial = true,
+                        "--max-payload-bytes" => {
+                            if let Some(value) = number(flag) {
+                                limits.max_payload_bytes = value;
+                            }
+                        }
+                        "--max-line-bytes" => {
+                            if let Some(value) = number(flag) {
+                                limits.max_line_bytes =
+                                    usize::try_from(value).unwrap_or(usize::MAX);
+                            }
+                        }
+                        "--max-json-depth" => {
+                            if let Some(value) = number(flag) {
+                                limits.max_json_depth =
+                                    usize::try_from(value).unwrap_or(usize::MAX);
+                            }
+                        }
                         _ => error(format!(
                             "unknown reduce-args flag `{flag}` (known: {})",
                             KNOWN_FLAGS.join(", ")
@@ -140,6 +172,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reads_limit_flags() {
+        let config = CaseConfig::parse(
+            "reduce-args: --max-payload-bytes 10 --max-line-bytes 20 --max-json-depth 5\n",
+            CaseKind::Err,
+        );
+        let Ok(config) = config else {
+            panic!("limit flags rejected: {config:?}");
+        };
+        assert_eq!(
+            config.options.limits,
+            rollout_trace::Limits {
+                max_payload_bytes: 10,
+                max_line_bytes: 20,
+                max_json_depth: 5,
+            }
+        );
+        assert_eq!(
+            CaseConfig::parse("reduce-args: --max-line-bytes\n", CaseKind::Err),
+            Err(vec![
+                "README.md:1: reduce-args flag `--max-line-bytes` needs a number".to_string()
+            ])
+        );
+    }
+
+    #[test]
     fn reads_flags_checks_and_reports_bad_lines() {
         let text = "# Title\n\nreduce-args: --partial\nSome prose with check: inside.\ncheck: /a/b == {\"x\":\"y == z\"}\n  check: /c == 1\n";
         let config = CaseConfig::parse(text, CaseKind::Ok);
@@ -169,7 +226,7 @@ mod tests {
         assert_eq!(
             CaseConfig::parse(bad, CaseKind::Ok),
             Err(vec![
-                "README.md:1: unknown reduce-args flag `--fast` (known: --partial)".to_string(),
+                "README.md:1: unknown reduce-args flag `--fast` (known: --partial, --max-payload-bytes N, --max-line-bytes N, --max-json-depth N)".to_string(),
                 "README.md:2: JSON pointer `a` must start with `/` (RFC 6901; the whole state is the empty pointer)".to_string(),
                 "README.md:3: `check: /a = 1` is not `check: <JSON pointer> == <compact JSON>`".to_string(),
                 "README.md:4: the value after `==` is not JSON: EOF while parsing an object at line 1 column 1".to_string(),

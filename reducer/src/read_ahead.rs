@@ -105,7 +105,13 @@ pub(crate) fn prepared_lines<'scope, 'env>(
                 Err(_) => Vec::new(),
             };
             // The reducer stopped (an error, or the end of a partial pass).
-            if sender.send(PreparedLine { line, payloads: read }).is_err() {
+            if sender
+                .send(PreparedLine {
+                    line,
+                    payloads: read,
+                })
+                .is_err()
+            {
                 break;
             }
         }

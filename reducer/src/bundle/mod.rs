@@ -28,6 +28,9 @@ use crate::raw::MANIFEST_FILE_NAME;
 use crate::raw::RawManifest;
 use crate::raw::TRACE_FILE_NAME;
 
+/// Largest manifest accepted: a real one is a few hundred bytes.
+const MANIFEST_MAX_BYTES: u64 = 1 << 20;
+
 /// The files of one bundle on disk.
 #[derive(Debug, Clone)]
 pub struct BundleLocation {
@@ -68,17 +71,14 @@ impl BundleLocation {
     pub fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError> {
         let path = self.manifest_path();
         let place = Place::file(MANIFEST_FILE_NAME);
-        let bytes = read_limited(&path, limits.max_payload_bytes).map_err(|error| match error {
+        let bytes = read_limited(&path, MANIFEST_MAX_BYTES).map_err(|error| match error {
             ReadLimitedError::Open(io) => ReduceError::new(io.to_string()).at(&place),
             ReadLimitedError::Read(io) => {
                 ReduceError::caused(format!("read {}", path.display()), io).at(&place)
             }
             ReadLimitedError::TooLarge(size) => ReduceError::caused(
                 format!("read {}", path.display()),
-                format!(
-                    "file is {size} bytes, over the limit of {} bytes (raise it with --max-payload-bytes)",
-                    limits.max_payload_bytes
-                ),
+                format!("file is {size} bytes, over the limit of {MANIFEST_MAX_BYTES} bytes for a manifest"),
             )
             .at(&place),
         })?;

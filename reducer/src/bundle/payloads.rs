@@ -89,9 +89,8 @@ impl BundlePayloads {
             && !resolved.starts_with(root)
         {
             return Err(format!(
-                "payload path `{}` resolves to {} through a symbolic link, outside the bundle folder",
-                payload.path,
-                resolved.display()
+                "payload path `{}` resolves through a symbolic link to a file outside the bundle folder",
+                payload.path
             ));
         }
         Ok(joined)
