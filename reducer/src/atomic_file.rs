@@ -12,6 +12,15 @@ use std::path::PathBuf;
 
 /// Replaces `path` with `contents` atomically.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_atomically_with(path, |file| file.write_all(contents))
+}
+
+/// Replaces `path` atomically with what `write` writes (buffered), so large
+/// outputs need not be held in memory first.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -24,8 +33,9 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     temporary_name.push(format!(".tmp{}", std::process::id()));
     let temporary = folder.join(temporary_name);
     let result = (|| {
-        let mut file = fs::File::create(&temporary)?;
-        file.write_all(contents)?;
+        let mut file = io::BufWriter::with_capacity(1 << 20, fs::File::create(&temporary)?);
+        write(&mut file)?;
+        let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
         file.sync_all()?;
         fs::rename(&temporary, path)
     })();

@@ -32,6 +32,7 @@ mod replay;
 pub mod writer;
 
 pub use atomic_file::write_atomically;
+pub use atomic_file::write_atomically_with;
 pub use error::Diagnostic;
 pub use error::Place;
 pub use error::ReduceError;
@@ -49,4 +50,13 @@ pub use replay::reduce_source;
 pub fn state_json(trace: &model::RolloutTrace) -> String {
     // Serializing plain data structures into a String cannot fail.
     serde_json::to_string_pretty(trace).unwrap_or_default()
+}
+
+/// Writes the `state.json` text of `trace` (the bytes of [`state_json`]) to
+/// `writer` without building it in memory first.
+pub fn write_state_json(
+    trace: &model::RolloutTrace,
+    writer: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(writer, trace).map_err(std::io::Error::from)
 }

@@ -657,16 +657,27 @@ impl Reducer {
         self.report_dropped_code_cells();
         for edge in std::mem::take(&mut self.pending_edges) {
             let Some(fallback) = edge.spawn_fallback_thread_id.clone() else {
-                self.diagnose_at(
-                    edge.place.clone(),
-                    format!(
+                let message = match self.trace.interaction_edges.get(&edge.edge_id) {
+                    // A later observation of a delivery that was already
+                    // resolved: upstream queues it again and drops it here.
+                    Some(resolved) => format!(
+                        "{} edge {} observed again after it was resolved to {}: this observation (end time {}, payloads {}) was dropped, as upstream drops it",
+                        kind_name(edge.kind),
+                        edge.edge_id,
+                        anchor_name(&resolved.target),
+                        edge.ended_at_unix_ms
+                            .map_or_else(|| "none".to_string(), |end| end.to_string()),
+                        edge.carried_raw_payload_ids.join(", ")
+                    ),
+                    None => format!(
                         "{} edge {} dropped: no item in thread {} delivered its message from {}",
                         kind_name(edge.kind),
                         edge.edge_id,
                         edge.target_thread_id,
                         edge.author
                     ),
-                );
+                };
+                self.diagnose_at(edge.place.clone(), message);
                 continue;
             };
             if edge.kind != InteractionEdgeKind::SpawnAgent {
@@ -726,6 +737,14 @@ fn max_end(left: Option<i64>, right: Option<i64>) -> Option<i64> {
     match (left, right) {
         (Some(left), Some(right)) => Some(left.max(right)),
         (left, right) => left.or(right),
+    }
+}
+
+fn anchor_name(anchor: &TraceAnchor) -> String {
+    match anchor {
+        TraceAnchor::ConversationItem { item_id } => item_id.clone(),
+        TraceAnchor::ToolCall { tool_call_id } => format!("tool call {tool_call_id}"),
+        TraceAnchor::Thread { thread_id } => format!("thread {thread_id}"),
     }
 }
 
