@@ -7,10 +7,15 @@
 //! expectation files bless writes (`expected.json` or `expected.err`, and
 //! `diagnostics.txt` when the reduction has diagnostics).
 //!
-//! Invariants: nothing here writes inside `corpus/` except [`bless::apply`];
-//! nothing here prints (the callers decide where text goes); every text a
-//! user sees is built by a function of [`render`], [`integrity`] or [`bless`]
-//! and is free of colour unless the caller asks for it.
+//! It also holds [`tracegen`], the deterministic generator of large bundles
+//! that `cargo xtask gen-trace`, the benchmark and the property tests use.
+//!
+//! Invariants: nothing here writes inside `corpus/` except [`bless::apply`]
+//! (expectation files) and [`new_case::create`] (a whole new case folder, for
+//! `cargo xtask new-case`); nothing here prints (the callers decide where
+//! text goes); every text a user sees is built by a function of [`render`],
+//! [`integrity`], [`bless`] or [`new_case`] and is free of colour unless the
+//! caller asks for it.
 
 #![warn(
     clippy::unwrap_used,
@@ -25,8 +30,12 @@ pub mod case;
 pub mod config;
 pub mod integrity;
 pub mod json_diff;
+pub mod new_case;
+pub mod redact;
 pub mod render;
 pub mod run;
+pub mod shape;
+pub mod tracegen;
 pub mod trial;
 pub mod verdict;
 

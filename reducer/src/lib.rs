@@ -29,6 +29,7 @@ pub mod raw;
 mod read_ahead;
 mod reduce;
 mod replay;
+pub mod views;
 pub mod writer;
 
 pub use atomic_file::write_atomically;

@@ -1,12 +1,21 @@
 //! Project tasks, run as `cargo xtask <command>` (the cargo-xtask convention:
 //! a binary of the workspace behind an alias in `.cargo/config.toml`).
 //!
-//! - `reduce`: reduce a bundle to `state.json` (the debugging entry point).
+//! - `reduce`: reduce a bundle to `state.json` (the debugging entry point),
+//!   or show it (`--format summary|transcript|perfetto|otlp`).
+//! - `diff`: the JSON-path differences between two reduced states.
 //! - `bless`: rewrite corpus expectations from the current reducer.
 //! - `corpus`: facts about the corpus (`--timings`: the slowest cases).
+//! - `gen-trace`: write a large, realistic, deterministic bundle (`tracegen`).
+//! - `bench`: reduce time, memory and the read-and-parse floor on generated bundles.
+//! - `new-case`: turn a real trace bundle into a corpus case (`--redact`).
 
+mod bench;
 mod bless;
 mod corpus;
+mod diff;
+mod gen_trace;
+mod new_case;
 mod reduce;
 
 use std::path::PathBuf;
@@ -31,6 +40,12 @@ enum Command {
     Reduce(reduce::ReduceArgs),
     Bless(bless::BlessArgs),
     Corpus(corpus::CorpusArgs),
+    GenTrace(gen_trace::GenTraceArgs),
+    Bench(bench::BenchArgs),
+    #[command(hide = true)]
+    BenchRun(bench::BenchRunArgs),
+    Diff(diff::DiffArgs),
+    NewCase(new_case::NewCaseArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +54,11 @@ fn main() -> ExitCode {
         Command::Reduce(args) => reduce::run(&args),
         Command::Bless(args) => bless::run(&args),
         Command::Corpus(args) => corpus::run(&args),
+        Command::GenTrace(args) => gen_trace::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::BenchRun(args) => bench::run_one(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::NewCase(args) => new_case::run(&args),
     };
     match result {
         Ok(code) => code,
