@@ -9,7 +9,8 @@
 //!   is `state_json` plus `"\n"`; `expected.err` is the error's one line plus
 //!   `"\n"`; `diagnostics.txt` has one line per diagnostic and exists only
 //!   when there is at least one diagnostic.
-//! - A second reduction, with read-ahead switched (the other code path),
+//! - A second reduction, with read-ahead and request scanning switched (the
+//!   other code paths),
 //!   must give the same bytes; if not, the run says what differed (a case is
 //!   never judged on one lucky run).
 //! - A case that reduces without `--partial` must reduce to the same bytes
@@ -81,6 +82,7 @@ pub fn run_case(case: &Case, options: &ReduceOptions) -> Run {
     let (output, reduce_time) = reduce_once(case, options);
     let other_path = ReduceOptions {
         read_ahead: !options.read_ahead,
+        scan_requests: !options.scan_requests,
         ..*options
     };
     let (again, _) = reduce_once(case, &other_path);
@@ -142,7 +144,7 @@ fn lines(items: &[String]) -> String {
 
 fn describe_difference(first: &Output, second: &Output) -> String {
     format!(
-        "two reductions of the same bundle (with and without read-ahead) gave different {}: \
+        "two reductions of the same bundle (with and without read-ahead and request scanning) gave different {}: \
          the reducer is not deterministic (a HashMap order, clock, thread timing or environment \
          read reaches the output)",
         describe_files(first, second)

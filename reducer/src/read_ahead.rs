@@ -16,6 +16,8 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::PoisonError;
 use std::sync::mpsc::Receiver;
+use std::sync::mpsc::Sender;
+use std::sync::mpsc::channel;
 use std::sync::mpsc::sync_channel;
 use std::thread::Scope;
 
@@ -26,6 +28,7 @@ use crate::bundle::DamagedLine;
 use crate::bundle::EventLine;
 use crate::bundle::EventLines;
 use crate::bundle::PayloadSource;
+use crate::bundle::RequestPayload;
 use crate::error::ReduceError;
 use crate::model::RawPayloadRef;
 use crate::raw::RawEventPayload;
@@ -34,13 +37,42 @@ use crate::replay::BundleSource;
 /// Events decoded ahead of the reducer; enough to keep both threads busy.
 const EVENTS_IN_FLIGHT: usize = 4;
 
-/// A payload document read ahead, or why it could not be.
-type ReadAhead = (RawPayloadRef, Result<Value, ReduceError>);
+/// A payload read ahead: parsed, or (an inference request) scanned.
+enum Prepared {
+    Document(Result<Value, ReduceError>),
+    Request(Result<RequestPayload, ReduceError>),
+}
+
+/// A payload read ahead with the reference it was read for.
+type ReadAhead = (RawPayloadRef, Prepared);
 
 /// One line of the log with the payloads its event is expected to open.
 pub(crate) struct PreparedLine {
     pub line: Result<EventLine, DamagedLine>,
     payloads: Vec<ReadAhead>,
+}
+
+/// Reads ahead the payloads the reducer may open for `payload`.
+fn read_payloads_of(
+    payload: &RawEventPayload,
+    payloads: &mut dyn PayloadSource,
+    scan_requests: bool,
+) -> Vec<ReadAhead> {
+    if let RawEventPayload::InferenceStarted {
+        request_payload, ..
+    } = payload
+        && scan_requests
+    {
+        let request = Prepared::Request(payloads.read_request(request_payload));
+        return vec![(request_payload.clone(), request)];
+    }
+    payloads_to_read(payload)
+        .into_iter()
+        .map(|reference| {
+            let document = Prepared::Document(payloads.read_payload(reference));
+            (reference.clone(), document)
+        })
+        .collect()
 }
 
 /// The payloads the reducer may open for `payload` (`trace-format.md` §9);
@@ -77,31 +109,45 @@ fn payloads_to_read(payload: &RawEventPayload) -> Vec<&RawPayloadRef> {
     }
 }
 
+/// The lines of a pass, in file order, and (with read-ahead) where to send
+/// buffers back to the reading thread.
+pub(crate) struct LineFeed<'scope> {
+    pub lines: Box<dyn Iterator<Item = PreparedLine> + 'scope>,
+    pub recycled: Option<Sender<Vec<u8>>>,
+}
+
 /// The lines of the log, decoded (and their payloads parsed) on another
-/// thread of `scope` when `read_ahead` is set, on this one otherwise.
+/// thread of `scope` when `read_ahead` is set, on this one otherwise; with
+/// read-ahead, also where to send buffers back to the reading thread.
 pub(crate) fn prepared_lines<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
     source: &'env (dyn BundleSource + Sync),
     limits: Limits,
     read_ahead: bool,
-) -> Result<Box<dyn Iterator<Item = PreparedLine> + 'scope>, ReduceError> {
+    scan_requests: bool,
+) -> Result<LineFeed<'scope>, ReduceError> {
     let trace = source.open_trace()?;
     let lines = EventLines::new(trace, limits);
     if !read_ahead {
-        return Ok(Box::new(lines.map(|line| PreparedLine {
-            line,
-            payloads: Vec::new(),
-        })));
+        return Ok(LineFeed {
+            lines: Box::new(lines.map(|line| PreparedLine {
+                line,
+                payloads: Vec::new(),
+            })),
+            recycled: None,
+        });
     }
     let (sender, receiver) = sync_channel(EVENTS_IN_FLIGHT);
+    let (recycled_sender, recycled) = channel::<Vec<u8>>();
     let mut payloads = source.payloads(limits);
     scope.spawn(move || {
         for line in lines {
+            // Buffers the reducer is done with: read the next payloads into them.
+            while let Ok(buffer) = recycled.try_recv() {
+                payloads.recycle(buffer);
+            }
             let read = match &line {
-                Ok(line) => payloads_to_read(&line.event.payload)
-                    .into_iter()
-                    .map(|payload| (payload.clone(), payloads.read_payload(payload)))
-                    .collect(),
+                Ok(line) => read_payloads_of(&line.event.payload, payloads.as_mut(), scan_requests),
                 Err(_) => Vec::new(),
             };
             // The reducer stopped (an error, or the end of a partial pass).
@@ -116,7 +162,10 @@ pub(crate) fn prepared_lines<'scope, 'env>(
             }
         }
     });
-    Ok(Box::new(ReceivedLines(receiver)))
+    Ok(LineFeed {
+        lines: Box::new(ReceivedLines(receiver)),
+        recycled: Some(recycled_sender),
+    })
 }
 
 struct ReceivedLines(Receiver<PreparedLine>);
@@ -134,6 +183,10 @@ impl Iterator for ReceivedLines {
 pub(crate) struct ReadAheadPayloads {
     current: Arc<Mutex<Vec<ReadAhead>>>,
     bundle: Box<dyn PayloadSource + Send>,
+    /// Where buffers go back to the reading thread, when there is one.
+    recycled: Option<Sender<Vec<u8>>>,
+    /// Off: requests are decoded whole, never scanned.
+    scan_requests: bool,
 }
 
 /// The replay loop's handle on the documents of the event being applied.
@@ -149,32 +202,70 @@ impl CurrentPayloads {
 }
 
 impl ReadAheadPayloads {
-    pub(crate) fn new(bundle: Box<dyn PayloadSource + Send>) -> (Self, CurrentPayloads) {
+    pub(crate) fn new(
+        bundle: Box<dyn PayloadSource + Send>,
+        scan_requests: bool,
+        recycled: Option<Sender<Vec<u8>>>,
+    ) -> (Self, CurrentPayloads) {
         let current = Arc::new(Mutex::new(Vec::new()));
         (
             ReadAheadPayloads {
                 current: Arc::clone(&current),
                 bundle,
+                recycled,
+                scan_requests,
             },
             CurrentPayloads(current),
         )
     }
 }
 
+impl ReadAheadPayloads {
+    /// Takes what was read ahead for `payload`, if anything was.
+    fn take(&self, payload: &RawPayloadRef) -> Option<Prepared> {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        current
+            .iter()
+            .position(|(read, _)| {
+                read.raw_payload_id == payload.raw_payload_id && read.path == payload.path
+            })
+            .map(|position| current.swap_remove(position).1)
+    }
+}
+
 impl PayloadSource for ReadAheadPayloads {
+    fn read_payload_bytes(&mut self, payload: &RawPayloadRef) -> Result<Vec<u8>, ReduceError> {
+        self.bundle.read_payload_bytes(payload)
+    }
+
+    fn limits(&self) -> Limits {
+        self.bundle.limits()
+    }
+
     fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<Value, ReduceError> {
-        let ready = {
-            let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-            current
-                .iter()
-                .position(|(read, _)| {
-                    read.raw_payload_id == payload.raw_payload_id && read.path == payload.path
-                })
-                .map(|position| current.swap_remove(position).1)
-        };
-        match ready {
-            Some(result) => result,
-            None => self.bundle.read_payload(payload),
+        match self.take(payload) {
+            Some(Prepared::Document(result)) => result,
+            _ => self.bundle.read_payload(payload),
+        }
+    }
+
+    fn recycle(&mut self, buffer: Vec<u8>) {
+        match &self.recycled {
+            // The reading thread reads most payloads; it may have stopped.
+            Some(sender) => {
+                let _ = sender.send(buffer);
+            }
+            None => self.bundle.recycle(buffer),
+        }
+    }
+
+    fn read_request(&mut self, payload: &RawPayloadRef) -> Result<RequestPayload, ReduceError> {
+        if !self.scan_requests {
+            return self.read_payload(payload).map(RequestPayload::Decoded);
+        }
+        match self.take(payload) {
+            Some(Prepared::Request(result)) => result,
+            _ => self.bundle.read_request(payload),
         }
     }
 }

@@ -34,6 +34,10 @@ pub struct ReduceOptions {
     /// Decode lines and parse payloads on a second thread, ahead of the
     /// reducer. The result is the same either way; on by default.
     pub read_ahead: bool,
+    /// Scan inference requests and decode only the items that changed since
+    /// the thread's previous request. The result is the same either way; on
+    /// by default.
+    pub scan_requests: bool,
 }
 
 impl Default for ReduceOptions {
@@ -42,6 +46,7 @@ impl Default for ReduceOptions {
             partial: false,
             limits: Limits::default(),
             read_ahead: true,
+            scan_requests: true,
         }
     }
 }
@@ -159,13 +164,23 @@ fn replay_in<'scope, 'env>(
     stop_before: Option<u64>,
 ) -> Result<Pass, ReduceError> {
     let manifest = source.read_manifest(&options.limits)?;
-    let lines = prepared_lines(scope, source, options.limits, options.read_ahead)?;
-    let (payloads, current_payloads) = ReadAheadPayloads::new(source.payloads(options.limits));
+    let feed = prepared_lines(
+        scope,
+        source,
+        options.limits,
+        options.read_ahead,
+        options.scan_requests,
+    )?;
+    let (payloads, current_payloads) = ReadAheadPayloads::new(
+        source.payloads(options.limits),
+        options.scan_requests,
+        feed.recycled,
+    );
     let mut reducer = Reducer::new(&manifest, Box::new(payloads));
     let mut diagnostics = Vec::new();
     let mut previous: Option<(u64, u64)> = None;
     let mut stopped = None;
-    for mut prepared in lines {
+    for mut prepared in feed.lines {
         current_payloads.set(&mut prepared);
         let line = match prepared.line {
             Ok(line) => line,

@@ -18,6 +18,12 @@ mod gen_trace;
 mod new_case;
 mod reduce;
 
+/// The command-line reducer allocates and frees large payload buffers and
+/// parsed documents across two threads; mimalloc reuses that memory where
+/// glibc's allocator returns it to the kernel and faults it in again.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::PayloadSource;
 use crate::Limits;
 use crate::error::Place;
@@ -84,7 +82,11 @@ struct MemoryPayloads {
 }
 
 impl PayloadSource for MemoryPayloads {
-    fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<Value, ReduceError> {
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    fn read_payload_bytes(&mut self, payload: &RawPayloadRef) -> Result<Vec<u8>, ReduceError> {
         let Some(bytes) = self.files.get(&payload.path) else {
             return Err(ReduceError::caused(
                 format!("open payload {}", payload.raw_payload_id),
@@ -99,6 +101,6 @@ impl PayloadSource for MemoryPayloads {
             )
             .at_payload(&payload.path));
         }
-        super::payloads::parse_payload(payload, bytes, &self.limits)
+        Ok(bytes.clone())
     }
 }

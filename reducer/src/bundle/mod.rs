@@ -7,6 +7,7 @@
 mod lines;
 mod memory;
 mod payloads;
+mod request;
 
 use std::fs;
 use std::io::Read;
@@ -20,6 +21,11 @@ pub use memory::MemoryBundle;
 pub use payloads::BundlePayloads;
 pub use payloads::NoPayloads;
 pub use payloads::PayloadSource;
+pub(crate) use payloads::parse_payload;
+pub use payloads::prepare_request;
+pub use request::RequestPayload;
+pub use request::ScannedInput;
+pub use request::ScannedRequest;
 
 use crate::Limits;
 use crate::error::Place;
@@ -112,17 +118,28 @@ pub(crate) enum ReadLimitedError {
 /// Reads a whole file, refusing files larger than `limit` bytes without
 /// reading them (and stopping if one grows past the limit while being read).
 pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadLimitedError> {
+    read_limited_into(path, limit, Vec::new())
+}
+
+/// [`read_limited`] into `buffer` (cleared first), so a caller can reuse
+/// the memory of a buffer it no longer needs.
+pub(crate) fn read_limited_into(
+    path: &Path,
+    limit: u64,
+    mut buffer: Vec<u8>,
+) -> Result<Vec<u8>, ReadLimitedError> {
     let file = fs::File::open(path).map_err(ReadLimitedError::Open)?;
     let size = file.metadata().map_err(ReadLimitedError::Read)?.len();
     if size > limit {
         return Err(ReadLimitedError::TooLarge(size));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    buffer.clear();
+    buffer.reserve_exact(usize::try_from(size).unwrap_or(0));
     file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
+        .read_to_end(&mut buffer)
         .map_err(ReadLimitedError::Read)?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadLimitedError::TooLarge(bytes.len() as u64));
+    if buffer.len() as u64 > limit {
+        return Err(ReadLimitedError::TooLarge(buffer.len() as u64));
     }
-    Ok(bytes)
+    Ok(buffer)
 }

@@ -48,6 +48,16 @@ pub(super) enum ReconcileMode {
     Append,
 }
 
+/// One item of a payload as reconciliation gets it.
+pub(super) enum Sighted {
+    /// A normalized item.
+    Item(NormalizedItem),
+    /// Byte for byte the item at the same position of the thread's previous
+    /// request, which became this item; it matches the baseline entry at its
+    /// position (the caller checked), so it needs no decoding.
+    Unchanged(ItemIndex),
+}
+
 /// Who and when for the items a reconciliation creates.
 pub(super) struct Sighting<'a> {
     pub thread_id: &'a str,
@@ -60,7 +70,7 @@ impl Reducer {
     /// `reduction.md` §7.1: one id per normalized item, in order.
     pub(super) fn reconcile(
         &mut self,
-        items: Vec<NormalizedItem>,
+        items: Vec<Sighted>,
         sighting: &Sighting<'_>,
         start: usize,
         mode: ReconcileMode,
@@ -71,7 +81,23 @@ impl Reducer {
         let mut search = BaselineSearch::new(baseline);
         for (offset, item) in items.into_iter().enumerate() {
             let index = start + offset;
-            self.check_call_id_consistency(sighting.thread_id, &item)?;
+            let item = match item {
+                Sighted::Item(item) => item,
+                Sighted::Unchanged(chosen) => {
+                    let Some(stored) = self.items.get(chosen) else {
+                        bail!(
+                            "conversation item {ITEM_ID_PREFIX}{} was referenced before it was created",
+                            chosen + 1
+                        );
+                    };
+                    self.check_call_id_consistency(sighting.thread_id, stored_identity(stored))?;
+                    self.sight_item(chosen, None, sighting.producers)?;
+                    used.insert(chosen);
+                    result.push(chosen);
+                    continue;
+                }
+            };
+            self.check_call_id_consistency(sighting.thread_id, item.identity())?;
             let positional = baseline
                 .get(index)
                 .copied()
@@ -94,7 +120,7 @@ impl Reducer {
                     self.create_item(sighting, &item)
                 }
             };
-            self.sight_item(chosen, &item, sighting.producers)?;
+            self.sight_item(chosen, Some(&item.body), sighting.producers)?;
             used.insert(chosen);
             result.push(chosen);
         }
@@ -114,12 +140,12 @@ impl Reducer {
         let mut used = UsedItems::default();
         let mut search = BaselineSearch::new(candidates);
         for item in items {
-            self.check_call_id_consistency(sighting.thread_id, &item)?;
+            self.check_call_id_consistency(sighting.thread_id, item.identity())?;
             let chosen = match search.find(self, &item, &used) {
                 Some(found) => found,
                 None => self.create_item(sighting, &item),
             };
-            self.sight_item(chosen, &item, sighting.producers)?;
+            self.sight_item(chosen, Some(&item.body), sighting.producers)?;
             used.insert(chosen);
             result.push(chosen);
         }
@@ -127,11 +153,13 @@ impl Reducer {
         Ok(result)
     }
 
-    /// Steps 3 to 6 of §7.1 for one chosen id.
+    /// Steps 3 to 6 of §7.1 for one chosen id. `body` is the sighting's body
+    /// (`None` for an unchanged resend, whose merge would change nothing:
+    /// merging the same body twice is the same as merging it once).
     fn sight_item(
         &mut self,
         index: ItemIndex,
-        item: &NormalizedItem,
+        body: Option<&ConversationBody>,
         producers: &[ProducerRef],
     ) -> Result<(), ReduceError> {
         let Some(stored) = self.items.get_mut(index) else {
@@ -140,21 +168,25 @@ impl Reducer {
                 index + 1
             );
         };
-        if stored.kind == ConversationItemKind::Reasoning {
-            merge_reasoning_body(&mut stored.body, &item.body)?;
+        if stored.kind == ConversationItemKind::Reasoning
+            && let Some(body) = body
+        {
+            merge_reasoning_body(&mut stored.body, body)?;
         }
         for producer in producers {
             if !stored.produced_by.contains(producer) {
                 stored.produced_by.push(producer.clone());
             }
         }
-        if item.call_id.is_none() && self.pending_edges.is_empty() {
+        // Call id and kind are the sighting's: a chosen item always has the same.
+        if stored.call_id.is_none() && self.pending_edges.is_empty() {
             return Ok(());
         }
         let item_id = stored.item_id.clone();
-        if let Some(call_id) = &item.call_id {
-            self.link_tool_item(&item_id, call_id, item.kind)?;
-            self.link_code_cell_output(&item_id, call_id, item.kind)?;
+        let kind = stored.kind;
+        if let Some(call_id) = stored.call_id.clone() {
+            self.link_tool_item(&item_id, &call_id, kind)?;
+            self.link_code_cell_output(&item_id, &call_id, kind)?;
         }
         self.resolve_pending_edges_for_item(&item_id)
     }
@@ -163,9 +195,9 @@ impl Reducer {
     fn check_call_id_consistency(
         &self,
         thread_id: &str,
-        item: &NormalizedItem,
+        item: Identity<'_>,
     ) -> Result<(), ReduceError> {
-        let Some(call_id) = &item.call_id else {
+        let Some(call_id) = item.call_id else {
             return Ok(());
         };
         let Some(ordinals) = self
@@ -179,7 +211,7 @@ impl Reducer {
         for &ordinal in ordinals {
             if let Some(existing) = self.items.get(ordinal)
                 && existing.kind == item.kind
-                && !item_matches(existing, item)
+                && !identities_match(stored_identity(existing), item)
             {
                 bail!("model-visible call id {call_id} was reused with different content");
             }
@@ -429,17 +461,56 @@ impl Hasher for KeyHasher {
 
 /// `reduction.md` §7.3: does the stored item match the sighting?
 pub(super) fn item_matches(existing: &ConversationItem, item: &NormalizedItem) -> bool {
-    existing.role == item.role
-        && existing.channel == item.channel
-        && existing.kind == item.kind
-        && existing.agent_message == item.agent_message
-        && existing.call_id == item.call_id
-        && if existing.kind == ConversationItemKind::Reasoning
-            && item.kind == ConversationItemKind::Reasoning
+    identities_match(stored_identity(existing), item.identity())
+}
+
+/// The fields that decide whether two sightings are the same item.
+#[derive(Clone, Copy)]
+pub(super) struct Identity<'a> {
+    role: ConversationRole,
+    channel: Option<crate::model::ConversationChannel>,
+    kind: ConversationItemKind,
+    agent_message: Option<&'a crate::model::AgentMessageMetadata>,
+    call_id: Option<&'a str>,
+    body: &'a ConversationBody,
+}
+
+impl NormalizedItem {
+    pub(super) fn identity(&self) -> Identity<'_> {
+        Identity {
+            role: self.role,
+            channel: self.channel,
+            kind: self.kind,
+            agent_message: self.agent_message.as_ref(),
+            call_id: self.call_id.as_deref(),
+            body: &self.body,
+        }
+    }
+}
+
+fn stored_identity(item: &ConversationItem) -> Identity<'_> {
+    Identity {
+        role: item.role,
+        channel: item.channel,
+        kind: item.kind,
+        agent_message: item.agent_message.as_ref(),
+        call_id: item.call_id.as_deref(),
+        body: &item.body,
+    }
+}
+
+fn identities_match(left: Identity<'_>, right: Identity<'_>) -> bool {
+    left.role == right.role
+        && left.channel == right.channel
+        && left.kind == right.kind
+        && left.agent_message == right.agent_message
+        && left.call_id == right.call_id
+        && if left.kind == ConversationItemKind::Reasoning
+            && right.kind == ConversationItemKind::Reasoning
         {
-            reasoning_bodies_match(&existing.body, &item.body)
+            reasoning_bodies_match(left.body, right.body)
         } else {
-            plain_bodies_match(&existing.body, &item.body)
+            plain_bodies_match(left.body, right.body)
         }
 }
 

@@ -7,10 +7,13 @@ use super::EventContext;
 use super::Reducer;
 use super::conversation::ItemIndex;
 use super::conversation::ReconcileMode;
+use super::conversation::Sighted;
 use super::conversation::Sighting;
-use super::normalize::NormalizedItem;
 use super::normalize::normalize_items;
 use super::normalize::token_usage;
+use super::request_items::RequestItems;
+use super::request_items::request_items_of;
+use crate::bundle::RequestPayload;
 use crate::error::ReduceError;
 use crate::error::bail;
 use crate::model::ExecutionStatus;
@@ -92,13 +95,24 @@ impl Reducer {
         started: &StartedInference<'_>,
     ) -> Result<Vec<String>, ReduceError> {
         let thread_id = started.thread_id;
-        let mut payload = self.read_payload(started.request_payload)?;
-        let items = request_items(&mut payload, started.request_payload)?;
-        let payload_previous = payload
-            .get("previous_response_id")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        drop(payload);
+        let payload = started.request_payload;
+        let (items, payload_previous) = match self.payloads.read_request(payload)? {
+            RequestPayload::Decoded(mut value) => {
+                let items = request_items_of(&mut value, payload)?;
+                let previous = value
+                    .get("previous_response_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                (RequestItems::normalized(items), previous)
+            }
+            RequestPayload::Scanned(scan) => {
+                let previous = scan.previous_response_id().map(str::to_string);
+                (
+                    self.scanned_request_items(thread_id, payload, scan)?,
+                    previous,
+                )
+            }
+        };
         let sighting = Sighting {
             thread_id,
             codex_turn_id: started.codex_turn_id,
@@ -107,21 +121,28 @@ impl Reducer {
         };
         let current_snapshot = self.snapshots.get(thread_id).cloned().unwrap_or_default();
         let mut used_replacement = false;
+        let mut memo = None;
         let request_items = match (started.request_input_mode, payload_previous) {
             (None | Some(RawInferenceRequestInputMode::FullSnapshot), None)
             | (Some(RawInferenceRequestInputMode::FullSnapshot), Some(_)) => {
                 let replacement = self.pending_replacements.get(thread_id).cloned();
                 used_replacement = replacement.is_some();
                 let baseline = replacement.unwrap_or(current_snapshot);
-                self.reconcile(items, &sighting, 0, ReconcileMode::Full, &baseline)?
+                let (sighted, request_memo) =
+                    self.full_request_sightings(items, &baseline, payload)?;
+                memo = Some(request_memo);
+                self.reconcile(sighted, &sighting, 0, ReconcileMode::Full, &baseline)?
             }
-            (None, Some(previous)) => self.reduce_incremental(
-                items,
-                &sighting,
-                started.inference_call_id,
-                &previous,
-                &current_snapshot,
-            )?,
+            (None, Some(previous)) => {
+                let items = self.all_normalized(items, payload)?;
+                self.reduce_incremental(
+                    items,
+                    &sighting,
+                    started.inference_call_id,
+                    &previous,
+                    &current_snapshot,
+                )?
+            }
             (
                 Some(RawInferenceRequestInputMode::Incremental {
                     previous_response_id,
@@ -133,6 +154,7 @@ impl Reducer {
                     previous_response_id,
                     payload_previous.as_deref(),
                 )?;
+                let items = self.all_normalized(items, payload)?;
                 self.reduce_incremental(
                     items,
                     &sighting,
@@ -159,10 +181,11 @@ impl Reducer {
                     );
                 }
                 let mut prefix_payload_value = self.read_payload(prefix_payload)?;
-                let prefix_items = request_items(&mut prefix_payload_value, prefix_payload)?;
+                let prefix_items = request_items_of(&mut prefix_payload_value, prefix_payload)?;
                 drop(prefix_payload_value);
+                let items = self.all_normalized(items, payload)?;
                 let mut ids = self.reconcile(
-                    prefix_items,
+                    prefix_items.into_iter().map(Sighted::Item).collect(),
                     &sighting,
                     0,
                     ReconcileMode::Full,
@@ -183,6 +206,7 @@ impl Reducer {
         if used_replacement {
             self.pending_replacements.remove(thread_id);
         }
+        self.remember_request(thread_id, memo, &request_items);
         let request_item_ids = self.item_ids(&request_items);
         self.snapshots.insert(thread_id.to_string(), request_items);
         Ok(request_item_ids)
@@ -192,7 +216,7 @@ impl Reducer {
     /// appended against the thread's current snapshot.
     fn reduce_incremental(
         &mut self,
-        items: Vec<NormalizedItem>,
+        items: Vec<Sighted>,
         sighting: &Sighting<'_>,
         inference_call_id: &str,
         previous_response_id: &str,
@@ -336,7 +360,7 @@ impl Reducer {
             producers: &producers,
         };
         let indexes = self.reconcile(
-            items,
+            items.into_iter().map(Sighted::Item).collect(),
             &sighting,
             snapshot.len(),
             ReconcileMode::Append,
@@ -380,21 +404,6 @@ impl Reducer {
             }
         }
     }
-}
-
-/// `input` of a request-shaped payload, normalized.
-fn request_items(
-    payload: &mut Value,
-    reference: &RawPayloadRef,
-) -> Result<Vec<NormalizedItem>, ReduceError> {
-    let id = &reference.raw_payload_id;
-    let Some(input) = payload.get_mut("input") else {
-        bail!("inference request payload {id} did not contain input");
-    };
-    let Value::Array(input) = input.take() else {
-        bail!("inference request payload {id} had non-array input");
-    };
-    normalize_items(input, id)
 }
 
 /// Newer producers record the parent response twice; both must agree.

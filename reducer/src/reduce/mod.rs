@@ -21,6 +21,7 @@ mod conversation;
 mod index;
 mod inference;
 pub(crate) mod normalize;
+mod request_items;
 mod terminals;
 mod threads;
 mod tools;
@@ -78,6 +79,9 @@ pub struct Reducer {
     /// not yet followed by a full request. The first full request after a
     /// compaction must reuse the replacement items, not the old prefix.
     pending_replacements: HashMap<String, Vec<conversation::ItemIndex>>,
+    /// The last scanned full request of each thread, so the next one decodes
+    /// only the items that changed (a pure shortcut: see `request_items`).
+    last_requests: HashMap<String, request_items::LastRequest>,
     /// Code cell id by (thread, runtime cell handle). Runtime lifecycle
     /// events, nested tools and waits name cells by the runtime's handle,
     /// which is unique only within a thread.
@@ -115,6 +119,7 @@ impl Reducer {
             next_terminal_operation_ordinal: 1,
             snapshots: HashMap::new(),
             pending_replacements: HashMap::new(),
+            last_requests: HashMap::new(),
             runtime_cells: HashMap::new(),
             pending_cells: BTreeMap::new(),
             pending_cell_events: HashMap::new(),
@@ -385,6 +390,7 @@ impl Reducer {
             next_terminal_operation_ordinal: self.next_terminal_operation_ordinal,
             snapshots: self.snapshots.clone(),
             pending_replacements: self.pending_replacements.clone(),
+            last_requests: self.last_requests.clone(),
             runtime_cells: self.runtime_cells.clone(),
             pending_cells: self.pending_cells.clone(),
             pending_cell_events: self.pending_cell_events.clone(),

@@ -89,7 +89,12 @@ fn item_type(item: &Map<String, Value>, pid: &str) -> Result<ItemType, ReduceErr
     })
 }
 
-fn normalize_item(item: Value, pid: &str) -> Result<Option<NormalizedItem>, ReduceError> {
+/// Normalizes one item; `None` for an item that is not a conversation item
+/// (`additional_tools`).
+pub(crate) fn normalize_item(
+    item: Value,
+    pid: &str,
+) -> Result<Option<NormalizedItem>, ReduceError> {
     let Value::Object(mut item) = item else {
         bail!("model item in payload {pid} did not contain a string type");
     };
