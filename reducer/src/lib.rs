@@ -41,10 +41,13 @@ pub use limits::Limits;
 pub use reduce::Reducer;
 pub use reduce::Reduction;
 pub use replay::BundleSource;
+pub use replay::Progress;
 pub use replay::ReduceOptions;
 pub use replay::reduce_bundle;
+pub use replay::reduce_bundle_observed;
 pub use replay::reduce_bundle_with;
 pub use replay::reduce_source;
+pub use replay::reduce_source_observed;
 
 /// The `state.json` text of a reduced trace: pretty JSON with two-space
 /// indentation and no trailing newline, as `codex debug trace-reduce` writes it.

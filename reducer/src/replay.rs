@@ -64,8 +64,24 @@ pub fn reduce_bundle_with(
     reduce_source(&BundleLocation::locate(path.as_ref()), options)
 }
 
+/// How far a reduction has got, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of `trace.jsonl` read so far.
+    pub trace_bytes_read: u64,
+    /// The size of `trace.jsonl`, when known.
+    pub trace_bytes: Option<u64>,
+    /// Events applied so far.
+    pub events: u64,
+}
+
 /// The inputs of a replay: a bundle on disk, or one held in memory.
 pub trait BundleSource: Sync {
+    /// The size of the event log, when known (for progress displays).
+    fn trace_size(&self) -> Option<u64> {
+        None
+    }
+
     /// The decoded manifest, with upstream's error texts.
     fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError>;
     /// The event log from its first byte.
@@ -75,6 +91,12 @@ pub trait BundleSource: Sync {
 }
 
 impl BundleSource for BundleLocation {
+    fn trace_size(&self) -> Option<u64> {
+        std::fs::metadata(&self.trace_path)
+            .ok()
+            .map(|metadata| metadata.len())
+    }
+
     fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError> {
         BundleLocation::read_manifest(self, limits)
     }
@@ -100,12 +122,30 @@ pub fn reduce_source(
     source: &(dyn BundleSource + Sync),
     options: &ReduceOptions,
 ) -> Result<Reduction, ReduceError> {
-    let (mut reduction, stopped) = match replay(source, options, None)? {
+    reduce_source_observed(source, options, &mut |_| {})
+}
+
+/// Reduces the bundle at `path`, reporting progress after each event.
+pub fn reduce_bundle_observed(
+    path: impl AsRef<Path>,
+    options: &ReduceOptions,
+    on_progress: &mut dyn FnMut(&Progress),
+) -> Result<Reduction, ReduceError> {
+    reduce_source_observed(&BundleLocation::locate(path.as_ref()), options, on_progress)
+}
+
+/// Reduces the bundle `source` describes, reporting progress after each event.
+pub fn reduce_source_observed(
+    source: &(dyn BundleSource + Sync),
+    options: &ReduceOptions,
+    on_progress: &mut dyn FnMut(&Progress),
+) -> Result<Reduction, ReduceError> {
+    let (mut reduction, stopped) = match replay(source, options, None, on_progress)? {
         Pass::Done { reduction, stopped } => (*reduction, stopped),
         Pass::Rewind { line_number, error } => {
             // The failing event may have changed the state before it failed;
             // a second pass up to it gives exactly the state before it.
-            match replay(source, options, Some(line_number))? {
+            match replay(source, options, Some(line_number), on_progress)? {
                 Pass::Done { reduction, .. } => (*reduction, Some((line_number, error))),
                 Pass::Rewind { error, .. } => return Err(error),
             }
@@ -153,8 +193,9 @@ fn replay(
     source: &(dyn BundleSource + Sync),
     options: &ReduceOptions,
     stop_before: Option<u64>,
+    on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Pass, ReduceError> {
-    std::thread::scope(|scope| replay_in(scope, source, options, stop_before))
+    std::thread::scope(|scope| replay_in(scope, source, options, stop_before, on_progress))
 }
 
 fn replay_in<'scope, 'env>(
@@ -162,7 +203,9 @@ fn replay_in<'scope, 'env>(
     source: &'env (dyn BundleSource + Sync),
     options: &ReduceOptions,
     stop_before: Option<u64>,
+    on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Pass, ReduceError> {
+    let trace_bytes = source.trace_size();
     let manifest = source.read_manifest(&options.limits)?;
     let feed = prepared_lines(
         scope,
@@ -218,6 +261,11 @@ fn replay_in<'scope, 'env>(
             }
             return Err(error);
         }
+        on_progress(&Progress {
+            trace_bytes_read: line.end_offset,
+            trace_bytes,
+            events: reducer.events(),
+        });
     }
     let mut reduction = if options.partial {
         match reducer.finish() {

@@ -23,6 +23,9 @@ use crate::raw::RawTraceEvent;
 pub struct EventLine {
     /// 1-based physical line number in `trace.jsonl`.
     pub line_number: u64,
+    /// Byte offset just after the line (its terminator included): where
+    /// the next line starts.
+    pub end_offset: u64,
     pub event: RawTraceEvent,
     /// Things the reader ignored on this line (an undecodable `request_input_mode`).
     pub diagnostics: Vec<Diagnostic>,
@@ -43,6 +46,8 @@ impl EventLine {
 #[derive(Debug, Clone)]
 pub struct DamagedLine {
     pub line_number: u64,
+    /// Byte offset just after the damaged line.
+    pub end_offset: u64,
     pub error: ReduceError,
     /// The line had no terminator: the file ends inside it, as after a writer
     /// that stopped mid-write.
@@ -54,6 +59,8 @@ pub struct EventLines<R> {
     reader: R,
     limits: Limits,
     line_number: u64,
+    /// Bytes consumed so far.
+    offset: u64,
     buffer: Vec<u8>,
     finished: bool,
 }
@@ -71,6 +78,7 @@ impl<R: BufRead> EventLines<R> {
             reader,
             limits,
             line_number: 0,
+            offset: 0,
             buffer: Vec::new(),
             finished: false,
         }
@@ -110,6 +118,7 @@ impl<R: BufRead> EventLines<R> {
             }
             let consumed = chunk.len() + usize::from(found_newline);
             self.reader.consume(consumed);
+            self.offset += consumed as u64;
             if found_newline {
                 if self.buffer.last() == Some(&b'\r') {
                     self.buffer.pop();
@@ -158,6 +167,7 @@ impl<R: BufRead> Iterator for EventLines<R> {
                             .at(&Place::event(line_number, None, None));
                     return Some(Err(DamagedLine {
                         line_number,
+                        end_offset: self.offset,
                         error,
                         unterminated: false,
                     }));
@@ -175,6 +185,7 @@ impl<R: BufRead> Iterator for EventLines<R> {
                     .at(&Place::event(line_number, None, None));
                     return Some(Err(DamagedLine {
                         line_number,
+                        end_offset: self.offset,
                         error,
                         unterminated: !terminated,
                     }));
@@ -193,6 +204,7 @@ impl<R: BufRead> Iterator for EventLines<R> {
                     .at(&Place::event(line_number, None, None));
                     return Some(Err(DamagedLine {
                         line_number,
+                        end_offset: self.offset,
                         error,
                         unterminated: !terminated,
                     }));
@@ -201,18 +213,22 @@ impl<R: BufRead> Iterator for EventLines<R> {
             if text.trim().is_empty() {
                 continue;
             }
+            let end_offset = self.offset;
             return Some(
-                decode_line(text, line_number, &self.limits).map_err(|error| DamagedLine {
-                    line_number,
-                    error: if terminated {
-                        error
-                    } else {
-                        error.with_hint(
+                decode_line(text, line_number, end_offset, &self.limits).map_err(|error| {
+                    DamagedLine {
+                        line_number,
+                        end_offset,
+                        error: if terminated {
+                            error
+                        } else {
+                            error.with_hint(
                             "the last line has no newline: the writer probably stopped mid-write; \
                              reduce with --partial to keep the events before it",
                         )
-                    },
-                    unterminated: !terminated,
+                        },
+                        unterminated: !terminated,
+                    }
                 }),
             );
         }
@@ -220,7 +236,12 @@ impl<R: BufRead> Iterator for EventLines<R> {
 }
 
 /// Decodes one non-blank line into an event.
-fn decode_line(text: &str, line_number: u64, limits: &Limits) -> Result<EventLine, ReduceError> {
+fn decode_line(
+    text: &str,
+    line_number: u64,
+    end_offset: u64,
+    limits: &Limits,
+) -> Result<EventLine, ReduceError> {
     let fail = |cause: String| {
         let (seq, event_type) = lenient_identity(text);
         ReduceError::caused(format!("parse trace event line {line_number}"), cause)
@@ -249,6 +270,7 @@ fn decode_line(text: &str, line_number: u64, limits: &Limits) -> Result<EventLin
     }
     Ok(EventLine {
         line_number,
+        end_offset,
         event,
         diagnostics,
     })

@@ -39,6 +39,10 @@ fn not_found() -> std::io::Error {
 }
 
 impl BundleSource for MemoryBundle {
+    fn trace_size(&self) -> Option<u64> {
+        self.trace.as_ref().map(|trace| trace.len() as u64)
+    }
+
     fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError> {
         let place = Place::file(MANIFEST_FILE_NAME);
         let Some(bytes) = &self.manifest else {

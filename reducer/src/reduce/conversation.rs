@@ -19,6 +19,7 @@ use std::hash::Hasher;
 
 use super::Reducer;
 use super::index::DeliveryKey;
+use super::index::ItemSet;
 use super::index::nested_entry;
 use super::normalize::NormalizedItem;
 use crate::error::ReduceError;
@@ -77,7 +78,7 @@ impl Reducer {
         baseline: &[ItemIndex],
     ) -> Result<Vec<ItemIndex>, ReduceError> {
         let mut result = Vec::with_capacity(items.len());
-        let mut used = UsedItems::default();
+        let mut used = ItemSet::default();
         let mut search = BaselineSearch::new(baseline);
         for (offset, item) in items.into_iter().enumerate() {
             let index = start + offset;
@@ -137,7 +138,7 @@ impl Reducer {
         candidates: &[ItemIndex],
     ) -> Result<Vec<ItemIndex>, ReduceError> {
         let mut result = Vec::with_capacity(items.len());
-        let mut used = UsedItems::default();
+        let mut used = ItemSet::default();
         let mut search = BaselineSearch::new(candidates);
         for item in items {
             self.check_call_id_consistency(sighting.thread_id, item.identity())?;
@@ -396,7 +397,7 @@ impl<'b> BaselineSearch<'b> {
         &mut self,
         reducer: &Reducer,
         item: &NormalizedItem,
-        used: &UsedItems,
+        used: &ItemSet,
     ) -> Option<ItemIndex> {
         let baseline = self.baseline;
         let chains = self.chains.get_or_insert_with(|| {
@@ -595,29 +596,6 @@ fn normalized_match_key(item: &NormalizedItem) -> u64 {
         item.call_id.as_deref(),
         &item.body,
     )
-}
-
-/// The items chosen so far in one reconciliation: a bitmap over positions,
-/// since positions are dense and a reconciliation touches many of them.
-#[derive(Default)]
-struct UsedItems {
-    bits: Vec<u64>,
-}
-
-impl UsedItems {
-    fn insert(&mut self, index: ItemIndex) {
-        let (word, bit) = (index / 64, index % 64);
-        if word >= self.bits.len() {
-            self.bits.resize(word + 1, 0);
-        }
-        self.bits[word] |= 1 << bit;
-    }
-
-    fn contains(&self, index: ItemIndex) -> bool {
-        self.bits
-            .get(index / 64)
-            .is_some_and(|word| word & (1 << (index % 64)) != 0)
-    }
 }
 
 /// A hash that is equal for two items exactly when `item_matches` holds

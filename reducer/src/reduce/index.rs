@@ -38,7 +38,7 @@ pub(super) struct DeliveryKey {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Index {
     /// Members of each thread's `conversation_item_ids`.
-    pub thread_item_sets: HashMap<String, HashSet<usize>>,
+    pub thread_item_sets: HashMap<String, ItemSet>,
     /// Item ordinals by (thread, model-visible call id), in creation order.
     pub items_by_call: Nested<Vec<usize>>,
     /// Tool call ids by model-visible call id, across threads, in start order.
@@ -64,4 +64,30 @@ pub(super) struct Index {
     pub deliveries: HashMap<DeliveryKey, Vec<usize>>,
     /// Latest plain assistant message per (thread, turn): (first seen, item id).
     pub latest_assistant_message: Nested<(i64, String)>,
+}
+
+/// A set of item positions: a bitmap, since positions are dense.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ItemSet {
+    bits: Vec<u64>,
+}
+
+impl ItemSet {
+    /// Adds `index`; false if it was already there.
+    pub fn insert(&mut self, index: usize) -> bool {
+        let (word, bit) = (index / 64, index % 64);
+        if word >= self.bits.len() {
+            self.bits.resize(word + 1, 0);
+        }
+        let mask = 1 << bit;
+        let added = self.bits[word] & mask == 0;
+        self.bits[word] |= mask;
+        added
+    }
+
+    pub fn contains(&self, index: usize) -> bool {
+        self.bits
+            .get(index / 64)
+            .is_some_and(|word| word & (1 << (index % 64)) != 0)
+    }
 }

@@ -51,6 +51,8 @@ pub struct Reduction {
     pub trace: RolloutTrace,
     /// What the reducer dropped or ignored without changing `state.json`.
     pub diagnostics: Vec<Diagnostic>,
+    /// Events applied.
+    pub events: u64,
 }
 
 /// The envelope facts every handler needs.
@@ -102,6 +104,8 @@ pub struct Reducer {
     diagnostics: Vec<Diagnostic>,
     /// Place of the event being applied, for diagnostics raised deep inside.
     place: Place,
+    /// Events applied (including one that failed).
+    events: u64,
 }
 
 impl Reducer {
@@ -128,6 +132,7 @@ impl Reducer {
             payloads,
             diagnostics: Vec::new(),
             place: Place::default(),
+            events: 0,
         }
     }
 
@@ -139,6 +144,7 @@ impl Reducer {
     /// before it.
     pub fn apply(&mut self, event: &RawTraceEvent, place: &Place) -> Result<(), ReduceError> {
         self.place = place.clone();
+        self.events += 1;
         for payload in event.payload.payload_refs() {
             self.record_raw_payload(payload);
         }
@@ -367,6 +373,11 @@ impl Reducer {
         }
     }
 
+    /// Events applied so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
     /// Runs the end-of-replay rules on a copy of the state and returns the
     /// graph; the reducer itself can go on folding events.
     pub fn finish(&self) -> Result<Reduction, ReduceError> {
@@ -399,6 +410,7 @@ impl Reducer {
             payloads: Box::new(crate::bundle::NoPayloads),
             diagnostics: self.diagnostics.clone(),
             place: self.place.clone(),
+            events: self.events,
         }
     }
 
@@ -418,6 +430,7 @@ impl Reducer {
         Reduction {
             trace,
             diagnostics: self.diagnostics,
+            events: self.events,
         }
     }
 

@@ -321,8 +321,10 @@ impl Reducer {
             .filter_map(|item_id| self.index.inference_by_response_item.get(item_id))
             .flatten()
             .collect();
-        call_ids.sort_unstable();
-        call_ids.dedup();
+        if call_ids.len() > 1 {
+            call_ids.sort_unstable();
+            call_ids.dedup();
+        }
         for call_id in call_ids {
             if let Some(call) = self.trace.inference_calls.get_mut(call_id) {
                 push_unique(&mut call.tool_call_ids_started_by_response, tool_call_id);
@@ -361,20 +363,26 @@ impl Reducer {
         let Some(operation) = self.trace.terminal_operations.get_mut(operation_id) else {
             return;
         };
-        let call_item_ids = tool.model_visible_call_item_ids.clone();
-        let output_item_ids = tool.model_visible_output_item_ids.clone();
+        let (calls, outputs) = (
+            &tool.model_visible_call_item_ids,
+            &tool.model_visible_output_item_ids,
+        );
         match operation
             .model_observations
             .iter_mut()
             .find(|observation| observation.source == TerminalObservationSource::DirectToolCall)
         {
+            // Every resend of the history comes here; most change nothing.
+            Some(observation)
+                if observation.call_item_ids == *calls
+                    && observation.output_item_ids == *outputs => {}
             Some(observation) => {
-                observation.call_item_ids = call_item_ids;
-                observation.output_item_ids = output_item_ids;
+                observation.call_item_ids.clone_from(calls);
+                observation.output_item_ids.clone_from(outputs);
             }
             None => operation.model_observations.push(TerminalModelObservation {
-                call_item_ids,
-                output_item_ids,
+                call_item_ids: calls.clone(),
+                output_item_ids: outputs.clone(),
                 source: TerminalObservationSource::DirectToolCall,
             }),
         }
