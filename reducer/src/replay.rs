@@ -102,13 +102,21 @@ impl BundleSource for BundleLocation {
     }
 
     fn open_trace(&self) -> Result<Box<dyn BufRead + Send + '_>, ReduceError> {
-        let file = File::open(&self.trace_path).map_err(|error| {
+        let open_error = |cause: &dyn std::fmt::Display| {
             ReduceError::caused(
                 format!("open trace event log {}", self.trace_path.display()),
-                error,
+                cause,
             )
             .at(&Place::file(TRACE_FILE_NAME))
-        })?;
+        };
+        // Opening a FIFO blocks until a writer appears: a bundle must not hang us.
+        if let Ok(metadata) = std::fs::metadata(&self.trace_path)
+            && !metadata.is_file()
+            && !metadata.is_dir()
+        {
+            return Err(open_error(&"not a regular file (a pipe, socket or device)"));
+        }
+        let file = File::open(&self.trace_path).map_err(|error| open_error(&error))?;
         Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
     }
 

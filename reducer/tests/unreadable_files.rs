@@ -68,3 +68,27 @@ fn a_manifest_that_is_a_folder_fails_to_read() -> std::io::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_payload_that_is_a_pipe_is_refused_without_blocking() -> std::io::Result<()> {
+    let dir = bundle("payload-fifo");
+    fs::write(dir.join("manifest.json"), MANIFEST)?;
+    fs::write(dir.join("trace.jsonl"), TRACE)?;
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.join("payloads/1.json"))
+        .status()?;
+    if !status.success() {
+        // No mkfifo here: nothing to test.
+        return Ok(());
+    }
+    let error = rollout_trace::reduce_bundle(&dir)
+        .err()
+        .map(|error| error.to_string());
+    assert_eq!(
+        error.as_deref(),
+        Some(
+            "trace.jsonl:3 (seq 3, inference_started, payload payloads/1.json): open payload raw_payload:1: not a regular file (a pipe, socket or device)"
+        )
+    );
+    Ok(())
+}

@@ -128,6 +128,17 @@ pub(crate) fn read_limited_into(
     limit: u64,
     mut buffer: Vec<u8>,
 ) -> Result<Vec<u8>, ReadLimitedError> {
+    // Opening a FIFO blocks until a writer appears, and a device can be
+    // endless: only regular files (and folders, whose read fails as upstream
+    // reports it) are opened.
+    if let Ok(metadata) = fs::metadata(path) {
+        let kind = metadata.file_type();
+        if !kind.is_file() && !kind.is_dir() {
+            return Err(ReadLimitedError::Open(std::io::Error::other(
+                "not a regular file (a pipe, socket or device)",
+            )));
+        }
+    }
     let file = fs::File::open(path).map_err(ReadLimitedError::Open)?;
     let size = file.metadata().map_err(ReadLimitedError::Read)?.len();
     if size > limit {
