@@ -159,6 +159,7 @@ impl Session {
                 stderr,
                 aggregated_output: Some(aggregated.clone()),
                 exit_code,
+                duration: None,
                 formatted_output: aggregated.clone(),
                 status: if exit_code == 0 {
                     "completed"

@@ -65,6 +65,7 @@ pub use payloads::AgentResult;
 pub use payloads::CompactionCheckpoint;
 pub use payloads::DispatchResult;
 pub use payloads::ExecBegin;
+pub use payloads::ExecDuration;
 pub use payloads::ExecEnd;
 pub use payloads::INPUT_PREVIEW_CHARS;
 pub use payloads::InferenceResponse;

@@ -148,9 +148,19 @@ pub struct ExecEnd {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aggregated_output: Option<String>,
     pub exit_code: i32,
+    /// How long the command ran, as the runtime reports it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<ExecDuration>,
     pub formatted_output: String,
     /// `completed`, `failed` or `declined`.
     pub status: String,
+}
+
+/// A duration as the reference producer serializes one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ExecDuration {
+    pub secs: u64,
+    pub nanos: u32,
 }
 
 /// A dispatch result (kind `tool_result`, §8.4).
@@ -266,5 +276,52 @@ mod tests {
                 output_preview: None,
             }
         );
+    }
+
+    /// Scenario S12: the terminal runtime payloads, byte for byte as the
+    /// reference producer serializes them (`process_id` omitted when absent).
+    #[test]
+    fn exec_payloads_have_the_reference_shape() -> Result<(), serde_json::Error> {
+        let begin = ExecBegin {
+            call_id: "call-begin".to_string(),
+            process_id: Some("process-1".to_string()),
+            turn_id: "turn-1".to_string(),
+            started_at_ms: Some(1234),
+            command: vec!["pwd".to_string()],
+            cwd: "C:\\windows".to_string(),
+            parsed_cmd: Vec::new(),
+            source: Some("agent".to_string()),
+            interaction_input: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&begin)?,
+            r#"{"call_id":"call-begin","process_id":"process-1","turn_id":"turn-1","started_at_ms":1234,"command":["pwd"],"cwd":"C:\\windows","parsed_cmd":[],"source":"agent"}"#
+        );
+        let end = ExecEnd {
+            call_id: "call-end".to_string(),
+            process_id: None,
+            turn_id: "turn-1".to_string(),
+            completed_at_ms: Some(2345),
+            command: vec!["pwd".to_string()],
+            cwd: "/workspace/project".to_string(),
+            parsed_cmd: Vec::new(),
+            source: Some("unified_exec_interaction".to_string()),
+            interaction_input: Some("input".to_string()),
+            stdout: "output".to_string(),
+            stderr: String::new(),
+            aggregated_output: Some("output".to_string()),
+            exit_code: 0,
+            duration: Some(ExecDuration {
+                secs: 0,
+                nanos: 250_000_000,
+            }),
+            formatted_output: "output".to_string(),
+            status: "completed".to_string(),
+        };
+        assert_eq!(
+            serde_json::to_string(&end)?,
+            r#"{"call_id":"call-end","turn_id":"turn-1","completed_at_ms":2345,"command":["pwd"],"cwd":"/workspace/project","parsed_cmd":[],"source":"unified_exec_interaction","interaction_input":"input","stdout":"output","stderr":"","aggregated_output":"output","exit_code":0,"duration":{"secs":0,"nanos":250000000},"formatted_output":"output","status":"completed"}"#
+        );
+        Ok(())
     }
 }
