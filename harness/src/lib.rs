@@ -28,6 +28,7 @@ pub mod actual;
 pub mod bless;
 pub mod case;
 pub mod config;
+pub mod fuzz_seeds;
 pub mod integrity;
 pub mod json_diff;
 pub mod new_case;

@@ -30,6 +30,13 @@ fn out_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The folder of an already generated bundle.
+fn out_dir_kept(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("tracegen")
+        .join(name)
+}
+
 /// The counts a bundle with `options` must reduce to, from the options alone.
 fn expected(options: &GenOptions) -> GenSummary {
     let turns = options.turns;
@@ -286,12 +293,20 @@ fn every_option_alone_and_together_reduces() {
             },
         ),
         (
+            "history_metadata",
+            GenOptions {
+                history_metadata: true,
+                ..options(5)
+            },
+        ),
+        (
             "all",
             GenOptions {
                 code_mode_every: Some(2),
                 spawn_every: Some(3),
                 compact_every: Some(4),
                 incremental: true,
+                history_metadata: true,
                 ..options(13)
             },
         ),
@@ -325,6 +340,49 @@ fn incremental_requests_reduce_to_the_same_state_as_full_snapshots() {
         panic!("state.json differs at line {}:\n- {a}\n+ {b}", n + 1);
     }
     assert_eq!(full.len(), incremental.len());
+}
+
+#[test]
+fn history_metadata_changes_the_bundle_but_not_the_state() {
+    let plain = GenOptions {
+        code_mode_every: Some(2),
+        spawn_every: Some(3),
+        compact_every: Some(4),
+        ..options(9)
+    };
+    let current = GenOptions {
+        history_metadata: true,
+        ..plain.clone()
+    };
+    let plain_state = rollout_trace::state_json(&generate_and_check("metadata_off", &plain));
+    let current_state = rollout_trace::state_json(&generate_and_check("metadata_on", &current));
+    // The stamps are really there: requests re-send history items with them,
+    // creation times on messages, and none in the responses.
+    let files = bundle_files(&out_dir_kept("metadata_on"));
+    let payloads: Vec<String> = files
+        .values()
+        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+        .collect();
+    let stamped = payloads
+        .iter()
+        .filter(|text| text.contains("internal_chat_message_metadata_passthrough"))
+        .count();
+    assert!(
+        stamped > 9,
+        "only {stamped} payloads carry history metadata"
+    );
+    assert!(payloads.iter().any(|text| text.contains("\"create_time\"")));
+    assert!(
+        payloads
+            .iter()
+            .filter(|text| text.contains("\"output_items\""))
+            .all(|text| !text.contains("internal_chat_message_metadata_passthrough"))
+    );
+    // Stripped before normalization, the metadata changes nothing reduced.
+    assert!(
+        plain_state == current_state,
+        "history metadata changed the reduced state"
+    );
 }
 
 #[test]

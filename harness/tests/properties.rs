@@ -55,16 +55,28 @@ fn gen_options() -> impl Strategy<Value = GenOptions> {
         proptest::option::of(1u64..4),
         any::<bool>(),
         proptest::option::of(1u64..4),
+        any::<bool>(),
     )
         .prop_map(
-            |(turns, seed, code_mode_every, spawn_every, incremental, compact_every)| GenOptions {
+            |(
                 turns,
                 seed,
                 code_mode_every,
                 spawn_every,
                 incremental,
                 compact_every,
-                max_bundle_bytes: None,
+                history_metadata,
+            )| {
+                GenOptions {
+                    turns,
+                    seed,
+                    code_mode_every,
+                    spawn_every,
+                    incremental,
+                    compact_every,
+                    history_metadata,
+                    max_bundle_bytes: None,
+                }
             },
         )
 }

@@ -49,6 +49,24 @@ pub use replay::reduce_bundle_with;
 pub use replay::reduce_source;
 pub use replay::reduce_source_observed;
 
+/// The upstream reducer whose output this crate reproduces: Codex's
+/// `codex-rs/rollout-trace` on mainline (see `UPSTREAM.md`).
+pub mod upstream {
+    /// The mainline commit the reducer matches (the last one touching the crate).
+    pub const COMMIT: &str = "bc8b25ea0219ad63f9f939ae0be0090dc6bdd9c9";
+    /// Its commit date.
+    pub const COMMIT_DATE: &str = "2026-08-06";
+    /// The crate's path in the Codex repository.
+    pub const CRATE_PATH: &str = "codex-rs/rollout-trace";
+}
+
+/// What `--version` prints: this crate's version and the upstream commit its
+/// output is compatible with.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (state.json compatible with upstream codex-rs/rollout-trace at bc8b25ea02, 2026-08-06)"
+);
+
 /// The `state.json` text of a reduced trace: pretty JSON with two-space
 /// indentation and no trailing newline, as `codex debug trace-reduce` writes it.
 pub fn state_json(trace: &model::RolloutTrace) -> String {
@@ -63,4 +81,14 @@ pub fn write_state_json(
     writer: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     serde_json::to_writer_pretty(writer, trace).map_err(std::io::Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_version_names_the_upstream_commit() {
+        assert!(super::upstream::COMMIT.starts_with("bc8b25ea02"));
+        assert!(super::VERSION.contains(&super::upstream::COMMIT[..10]));
+        assert!(super::VERSION.contains(super::upstream::COMMIT_DATE));
+    }
 }

@@ -31,7 +31,7 @@ use crate::bundle::PayloadSource;
 use crate::bundle::RequestPayload;
 use crate::error::ReduceError;
 use crate::model::RawPayloadRef;
-use crate::raw::RawEventPayload;
+use crate::raw::RawTraceEventPayload;
 use crate::replay::BundleSource;
 
 /// Events decoded ahead of the reducer; enough to keep both threads busy.
@@ -54,11 +54,11 @@ pub(crate) struct PreparedLine {
 
 /// Reads ahead the payloads the reducer may open for `payload`.
 fn read_payloads_of(
-    payload: &RawEventPayload,
+    payload: &RawTraceEventPayload,
     payloads: &mut dyn PayloadSource,
     scan_requests: bool,
 ) -> Vec<ReadAhead> {
-    if let RawEventPayload::InferenceStarted {
+    if let RawTraceEventPayload::InferenceStarted {
         request_payload, ..
     } = payload
         && scan_requests
@@ -77,35 +77,35 @@ fn read_payloads_of(
 
 /// The payloads the reducer may open for `payload` (`trace-format.md` §9);
 /// a few of them depend on state (tool kinds), so this is a superset.
-fn payloads_to_read(payload: &RawEventPayload) -> Vec<&RawPayloadRef> {
+fn payloads_to_read(payload: &RawTraceEventPayload) -> Vec<&RawPayloadRef> {
     match payload {
-        RawEventPayload::ThreadStarted {
+        RawTraceEventPayload::ThreadStarted {
             metadata_payload, ..
         } => metadata_payload.iter().collect(),
-        RawEventPayload::InferenceStarted { .. }
-        | RawEventPayload::InferenceCompleted { .. }
-        | RawEventPayload::InferenceFailed { .. }
-        | RawEventPayload::InferenceCancelled { .. }
-        | RawEventPayload::ToolCallStarted { .. }
-        | RawEventPayload::ToolCallRuntimeStarted { .. }
-        | RawEventPayload::ToolCallRuntimeEnded { .. }
-        | RawEventPayload::ToolCallEnded { .. }
-        | RawEventPayload::CompactionInstalled { .. } => payload.payload_refs(),
-        RawEventPayload::RolloutStarted { .. }
-        | RawEventPayload::RolloutEnded { .. }
-        | RawEventPayload::ThreadEnded { .. }
-        | RawEventPayload::CodexTurnStarted { .. }
-        | RawEventPayload::CodexTurnEnded { .. }
-        | RawEventPayload::McpToolCallCorrelationAssigned { .. }
-        | RawEventPayload::CodeCellStarted { .. }
-        | RawEventPayload::CodeCellInitialResponse { .. }
-        | RawEventPayload::CodeCellEnded { .. }
-        | RawEventPayload::CompactionRequestStarted { .. }
-        | RawEventPayload::CompactionRequestCompleted { .. }
-        | RawEventPayload::CompactionRequestFailed { .. }
-        | RawEventPayload::AgentResultObserved { .. }
-        | RawEventPayload::ProtocolEventObserved { .. }
-        | RawEventPayload::Other { .. } => Vec::new(),
+        RawTraceEventPayload::InferenceStarted { .. }
+        | RawTraceEventPayload::InferenceCompleted { .. }
+        | RawTraceEventPayload::InferenceFailed { .. }
+        | RawTraceEventPayload::InferenceCancelled { .. }
+        | RawTraceEventPayload::ToolCallStarted { .. }
+        | RawTraceEventPayload::ToolCallRuntimeStarted { .. }
+        | RawTraceEventPayload::ToolCallRuntimeEnded { .. }
+        | RawTraceEventPayload::ToolCallEnded { .. }
+        | RawTraceEventPayload::CompactionInstalled { .. } => payload.payload_refs(),
+        RawTraceEventPayload::RolloutStarted { .. }
+        | RawTraceEventPayload::RolloutEnded { .. }
+        | RawTraceEventPayload::ThreadEnded { .. }
+        | RawTraceEventPayload::CodexTurnStarted { .. }
+        | RawTraceEventPayload::CodexTurnEnded { .. }
+        | RawTraceEventPayload::McpToolCallCorrelationAssigned { .. }
+        | RawTraceEventPayload::CodeCellStarted { .. }
+        | RawTraceEventPayload::CodeCellInitialResponse { .. }
+        | RawTraceEventPayload::CodeCellEnded { .. }
+        | RawTraceEventPayload::CompactionRequestStarted { .. }
+        | RawTraceEventPayload::CompactionRequestCompleted { .. }
+        | RawTraceEventPayload::CompactionRequestFailed { .. }
+        | RawTraceEventPayload::AgentResultObserved { .. }
+        | RawTraceEventPayload::ProtocolEventObserved { .. }
+        | RawTraceEventPayload::Other { .. } => Vec::new(),
     }
 }
 

@@ -17,8 +17,8 @@ use crate::bundle::PayloadSource;
 use crate::error::Diagnostic;
 use crate::error::Place;
 use crate::error::ReduceError;
-use crate::raw::RawManifest;
 use crate::raw::TRACE_FILE_NAME;
+use crate::raw::TraceBundleManifest;
 use crate::read_ahead::ReadAheadPayloads;
 use crate::read_ahead::prepared_lines;
 use crate::reduce::Reducer;
@@ -83,7 +83,7 @@ pub trait BundleSource: Sync {
     }
 
     /// The decoded manifest, with upstream's error texts.
-    fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError>;
+    fn read_manifest(&self, limits: &Limits) -> Result<TraceBundleManifest, ReduceError>;
     /// The event log from its first byte.
     fn open_trace(&self) -> Result<Box<dyn BufRead + Send + '_>, ReduceError>;
     /// Where the reducer reads payload documents from.
@@ -97,7 +97,7 @@ impl BundleSource for BundleLocation {
             .map(|metadata| metadata.len())
     }
 
-    fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError> {
+    fn read_manifest(&self, limits: &Limits) -> Result<TraceBundleManifest, ReduceError> {
         BundleLocation::read_manifest(self, limits)
     }
 
@@ -258,7 +258,6 @@ fn replay_in<'scope, 'env>(
             return Err(error);
         }
         previous = Some((line.event.seq, line.line_number));
-        diagnostics.extend(line.diagnostics.iter().cloned());
         if let Err(error) = reducer.apply(&line.event, &place) {
             let error = error.at(&place);
             if options.partial {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rollout_trace::model::ExecutionStatus;
 use rollout_trace::model::RawPayloadKind;
 use rollout_trace::model::RolloutStatus;
-use rollout_trace::raw::RawEventPayload;
+use rollout_trace::raw::RawTraceEventPayload;
 use rollout_trace::writer::BundleIdentity;
 use rollout_trace::writer::EventContext;
 use rollout_trace::writer::FlushPolicy;
@@ -42,7 +42,7 @@ fn protocol_event(writer: &TraceWriter, n: u64) -> Result<u64, rollout_trace::wr
     let event_payload = writer.write_payload(RawPayloadKind::ProtocolEvent, &json!({ "n": n }))?;
     writer.append(
         EventContext::none(),
-        RawEventPayload::ProtocolEventObserved {
+        RawTraceEventPayload::ProtocolEventObserved {
             event_type: "warning".to_string(),
             event_payload,
         },
@@ -99,7 +99,7 @@ fn s01_bundle_has_the_reference_writer_bytes() -> TestResult {
     let none = EventContext::none;
     writer.append(
         none(),
-        RawEventPayload::RolloutStarted {
+        RawTraceEventPayload::RolloutStarted {
             trace_id: "trace-1".to_string(),
             root_thread_id: "thread-root".to_string(),
         },
@@ -110,7 +110,7 @@ fn s01_bundle_has_the_reference_writer_bytes() -> TestResult {
     )?;
     writer.append(
         none(),
-        RawEventPayload::ThreadStarted {
+        RawTraceEventPayload::ThreadStarted {
             thread_id: "thread-root".to_string(),
             agent_path: "/root".to_string(),
             metadata_payload: Some(metadata),
@@ -118,7 +118,7 @@ fn s01_bundle_has_the_reference_writer_bytes() -> TestResult {
     )?;
     writer.append(
         none(),
-        RawEventPayload::CodexTurnStarted {
+        RawTraceEventPayload::CodexTurnStarted {
             codex_turn_id: "turn-1".to_string(),
             thread_id: "thread-root".to_string(),
         },
@@ -131,13 +131,13 @@ fn s01_bundle_has_the_reference_writer_bytes() -> TestResult {
     )?;
     writer.append(
         none(),
-        RawEventPayload::InferenceStarted {
+        RawTraceEventPayload::InferenceStarted {
             inference_call_id: "inference-1".to_string(),
             thread_id: "thread-root".to_string(),
             codex_turn_id: "turn-1".to_string(),
             model: "gpt-test".to_string(),
             provider_name: "test-provider".to_string(),
-            request_input_mode: None,
+
             request_payload: request,
         },
     )?;
@@ -147,7 +147,7 @@ fn s01_bundle_has_the_reference_writer_bytes() -> TestResult {
     )?;
     writer.append(
         none(),
-        RawEventPayload::InferenceCompleted {
+        RawTraceEventPayload::InferenceCompleted {
             inference_call_id: "inference-1".to_string(),
             response_id: Some("resp-1".to_string()),
             upstream_request_id: Some("req-1".to_string()),
@@ -156,14 +156,14 @@ fn s01_bundle_has_the_reference_writer_bytes() -> TestResult {
     )?;
     writer.append(
         none(),
-        RawEventPayload::CodexTurnEnded {
+        RawTraceEventPayload::CodexTurnEnded {
             codex_turn_id: "turn-1".to_string(),
             status: ExecutionStatus::Completed,
         },
     )?;
     writer.append(
         none(),
-        RawEventPayload::RolloutEnded {
+        RawTraceEventPayload::RolloutEnded {
             status: RolloutStatus::Completed,
         },
     )?;
@@ -657,7 +657,7 @@ fn concurrent_appends_keep_seq_contiguous_and_lines_whole() -> TestResult {
         assert_eq!(events.len() as u64, THREADS * EVENTS);
         let mut last_seen = vec![None; THREADS as usize];
         for event in &events {
-            let RawEventPayload::ProtocolEventObserved { event_payload, .. } = &event.payload
+            let RawTraceEventPayload::ProtocolEventObserved { event_payload, .. } = &event.payload
             else {
                 panic!("only protocol events were written");
             };

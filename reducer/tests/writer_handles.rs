@@ -15,7 +15,7 @@ use rollout_trace::model::CodeCellRuntimeStatus;
 use rollout_trace::model::ExecutionStatus;
 use rollout_trace::model::RolloutStatus;
 use rollout_trace::model::ToolCallKind;
-use rollout_trace::raw::RawEventPayload;
+use rollout_trace::raw::RawTraceEventPayload;
 use rollout_trace::writer::LazyPayload;
 use rollout_trace::writer::Recorder;
 use rollout_trace::writer::RecorderOptions;
@@ -100,17 +100,17 @@ fn handle_events_carry_the_reference_envelope_context() -> TestResult {
     for event in &events {
         let context = (event.thread_id.as_deref(), event.codex_turn_id.as_deref());
         let expected = match &event.payload {
-            RawEventPayload::RolloutStarted { .. }
-            | RawEventPayload::RolloutEnded { .. }
-            | RawEventPayload::ThreadStarted { .. }
-            | RawEventPayload::ThreadEnded { .. }
-            | RawEventPayload::ProtocolEventObserved { .. }
-            | RawEventPayload::McpToolCallCorrelationAssigned { .. } => (None, None),
-            RawEventPayload::CodexTurnStarted {
+            RawTraceEventPayload::RolloutStarted { .. }
+            | RawTraceEventPayload::RolloutEnded { .. }
+            | RawTraceEventPayload::ThreadStarted { .. }
+            | RawTraceEventPayload::ThreadEnded { .. }
+            | RawTraceEventPayload::ProtocolEventObserved { .. }
+            | RawTraceEventPayload::McpToolCallCorrelationAssigned { .. } => (None, None),
+            RawTraceEventPayload::CodexTurnStarted {
                 codex_turn_id,
                 thread_id,
             } => (Some(thread_id.as_str()), Some(codex_turn_id.as_str())),
-            RawEventPayload::AgentResultObserved {
+            RawTraceEventPayload::AgentResultObserved {
                 child_thread_id,
                 child_codex_turn_id,
                 ..
@@ -118,7 +118,7 @@ fn handle_events_carry_the_reference_envelope_context() -> TestResult {
                 Some(child_thread_id.as_str()),
                 Some(child_codex_turn_id.as_str()),
             ),
-            RawEventPayload::Other { .. } => panic!("handles never write `other`"),
+            RawTraceEventPayload::Other { .. } => panic!("handles never write `other`"),
             // Everything else belongs to a turn of the root or the child.
             _ => match context {
                 (Some(ROOT), Some("turn-1" | "turn-2")) | (Some(CHILD), Some("turn-child-1")) => {

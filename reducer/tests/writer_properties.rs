@@ -19,8 +19,8 @@ use rollout_trace::model::RawPayloadKind;
 use rollout_trace::model::RolloutStatus;
 use rollout_trace::model::ToolCallKind;
 use rollout_trace::model::ToolCallSummary;
-use rollout_trace::raw::RawEventPayload;
 use rollout_trace::raw::RawToolCallRequester;
+use rollout_trace::raw::RawTraceEventPayload;
 use rollout_trace::writer::BundleIdentity;
 use rollout_trace::writer::EventContext;
 use rollout_trace::writer::FlushPolicy;
@@ -137,7 +137,7 @@ fn run_thread(
         .transpose()?;
     writer.append(
         none(),
-        RawEventPayload::ThreadStarted {
+        RawTraceEventPayload::ThreadStarted {
             thread_id: thread_id.clone(),
             agent_path: format!("/root/t{index}"),
             metadata_payload,
@@ -150,7 +150,7 @@ fn run_thread(
                 let event_payload = writer.write_payload(RawPayloadKind::ProtocolEvent, value)?;
                 writer.append(
                     none(),
-                    RawEventPayload::ProtocolEventObserved {
+                    RawTraceEventPayload::ProtocolEventObserved {
                         event_type: "warning".to_string(),
                         event_payload,
                     },
@@ -162,7 +162,7 @@ fn run_thread(
                 let context = || EventContext::turn(thread_id.as_str(), turn_id.as_str());
                 writer.append(
                     context(),
-                    RawEventPayload::CodexTurnStarted {
+                    RawTraceEventPayload::CodexTurnStarted {
                         codex_turn_id: turn_id.clone(),
                         thread_id: thread_id.clone(),
                     },
@@ -177,7 +177,7 @@ fn run_thread(
                         .transpose()?;
                     writer.append(
                         context(),
-                        RawEventPayload::ToolCallStarted {
+                        RawTraceEventPayload::ToolCallStarted {
                             tool_call_id: tool_call_id.clone(),
                             model_visible_call_id: None,
                             code_mode_runtime_tool_id: None,
@@ -198,7 +198,7 @@ fn run_thread(
                             writer.write_payload(RawPayloadKind::ToolRuntimeEvent, begin)?;
                         writer.append(
                             context(),
-                            RawEventPayload::ToolCallRuntimeStarted {
+                            RawTraceEventPayload::ToolCallRuntimeStarted {
                                 tool_call_id: tool_call_id.clone(),
                                 runtime_payload,
                             },
@@ -207,7 +207,7 @@ fn run_thread(
                             writer.write_payload(RawPayloadKind::ToolRuntimeEvent, end)?;
                         writer.append(
                             context(),
-                            RawEventPayload::ToolCallRuntimeEnded {
+                            RawTraceEventPayload::ToolCallRuntimeEnded {
                                 tool_call_id: tool_call_id.clone(),
                                 status: ExecutionStatus::Completed,
                                 runtime_payload,
@@ -221,7 +221,7 @@ fn run_thread(
                         .transpose()?;
                     writer.append(
                         context(),
-                        RawEventPayload::ToolCallEnded {
+                        RawTraceEventPayload::ToolCallEnded {
                             tool_call_id,
                             status: ExecutionStatus::Completed,
                             result_payload,
@@ -230,7 +230,7 @@ fn run_thread(
                 }
                 writer.append(
                     context(),
-                    RawEventPayload::CodexTurnEnded {
+                    RawTraceEventPayload::CodexTurnEnded {
                         codex_turn_id: turn_id,
                         status: ExecutionStatus::Completed,
                     },
@@ -240,7 +240,7 @@ fn run_thread(
     }
     writer.append(
         none(),
-        RawEventPayload::ThreadEnded {
+        RawTraceEventPayload::ThreadEnded {
             thread_id,
             status: RolloutStatus::Completed,
         },
@@ -295,8 +295,8 @@ fn expected_types(program: &ThreadProgram) -> Vec<String> {
 /// events, which carry no context.
 fn owner(event: &rollout_trace::raw::RawTraceEvent) -> Option<&str> {
     match &event.payload {
-        RawEventPayload::ThreadStarted { thread_id, .. }
-        | RawEventPayload::ThreadEnded { thread_id, .. } => Some(thread_id),
+        RawTraceEventPayload::ThreadStarted { thread_id, .. }
+        | RawTraceEventPayload::ThreadEnded { thread_id, .. } => Some(thread_id),
         _ => event.thread_id.as_deref(),
     }
 }
@@ -436,7 +436,7 @@ proptest! {
             .write_payload(RawPayloadKind::ProtocolEvent, &serde_json::json!({"after": "resume"}))
             .expect("payload after resume");
         resumed
-            .append(EventContext::none(), RawEventPayload::ProtocolEventObserved {
+            .append(EventContext::none(), RawTraceEventPayload::ProtocolEventObserved {
                 event_type: "warning".to_string(),
                 event_payload,
             })

@@ -42,6 +42,11 @@ pub struct GenTraceArgs {
     /// again from its replacement history.
     #[arg(long, value_name = "K")]
     compact_every: Option<u64>,
+    /// Write the bundle as current Codex builds do: items re-sent in history
+    /// carry `internal_chat_message_metadata_passthrough` (turn id, and a
+    /// creation time on messages and tool outputs); responses do not.
+    #[arg(long)]
+    history_metadata: bool,
     /// Fail instead of writing more than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 32 << 30)]
     max_bytes: u64,
@@ -55,6 +60,7 @@ pub fn run(args: &GenTraceArgs) -> anyhow::Result<ExitCode> {
         spawn_every: args.spawn_every,
         incremental: args.incremental,
         compact_every: args.compact_every,
+        history_metadata: args.history_metadata,
         max_bundle_bytes: Some(args.max_bytes),
     };
     let start = Instant::now();

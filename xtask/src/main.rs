@@ -9,11 +9,13 @@
 //! - `gen-trace`: write a large, realistic, deterministic bundle (`tracegen`).
 //! - `bench`: reduce time, memory and the read-and-parse floor on generated bundles.
 //! - `new-case`: turn a real trace bundle into a corpus case (`--redact`).
+//! - `fuzz-seeds`: the seed corpus of the fuzz target.
 
 mod bench;
 mod bless;
 mod corpus;
 mod diff;
+mod fuzz_seeds;
 mod gen_trace;
 mod new_case;
 mod reduce;
@@ -43,6 +45,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    #[command(version = rollout_trace::VERSION)]
     Reduce(reduce::ReduceArgs),
     Bless(bless::BlessArgs),
     Corpus(corpus::CorpusArgs),
@@ -52,6 +55,7 @@ enum Command {
     BenchRun(bench::BenchRunArgs),
     Diff(diff::DiffArgs),
     NewCase(new_case::NewCaseArgs),
+    FuzzSeeds(fuzz_seeds::FuzzSeedsArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Command::BenchRun(args) => bench::run_one(&args),
         Command::Diff(args) => diff::run(&args),
         Command::NewCase(args) => new_case::run(&args),
+        Command::FuzzSeeds(args) => fuzz_seeds::run(&args),
     };
     match result {
         Ok(code) => code,

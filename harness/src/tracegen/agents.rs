@@ -12,8 +12,8 @@
 use rollout_trace::model::ExecutionStatus;
 use rollout_trace::model::RawPayloadKind;
 use rollout_trace::model::RolloutStatus;
-use rollout_trace::raw::RawEventPayload;
 use rollout_trace::raw::RawToolCallRequester;
+use rollout_trace::raw::RawTraceEventPayload;
 use rollout_trace::writer::AgentResult;
 use rollout_trace::writer::DispatchResult;
 use rollout_trace::writer::EventContext;
@@ -99,7 +99,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::ToolCallStarted {
+            RawTraceEventPayload::ToolCallStarted {
                 tool_call_id: spawn.call_id.clone(),
                 model_visible_call_id: Some(spawn.call_id.clone()),
                 code_mode_runtime_tool_id: None,
@@ -121,7 +121,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::ToolCallRuntimeStarted {
+            RawTraceEventPayload::ToolCallRuntimeStarted {
                 tool_call_id: spawn.call_id.clone(),
                 runtime_payload: begin,
             },
@@ -152,7 +152,7 @@ impl Session {
         )?;
         self.append(
             EventContext::none(),
-            RawEventPayload::ThreadStarted {
+            RawTraceEventPayload::ThreadStarted {
                 thread_id: spawn.thread_id.clone(),
                 agent_path: spawn.agent_path.clone(),
                 metadata_payload: Some(metadata),
@@ -173,7 +173,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::ToolCallRuntimeEnded {
+            RawTraceEventPayload::ToolCallRuntimeEnded {
                 tool_call_id: spawn.call_id.clone(),
                 status: ExecutionStatus::Completed,
                 runtime_payload: end,
@@ -191,7 +191,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::ToolCallEnded {
+            RawTraceEventPayload::ToolCallEnded {
                 tool_call_id: spawn.call_id.clone(),
                 status: ExecutionStatus::Completed,
                 result_payload: Some(result),
@@ -213,7 +213,7 @@ impl Session {
         };
         self.append(
             ctx.envelope(),
-            RawEventPayload::CodexTurnStarted {
+            RawTraceEventPayload::CodexTurnStarted {
                 codex_turn_id: ctx.turn_id.clone(),
                 thread_id: ctx.thread_id.clone(),
             },
@@ -225,7 +225,8 @@ impl Session {
                 spawn.agent_path
             )),
             items::agent_message(ROOT_PATH, &spawn.agent_path, &spawn.prompt),
-        ];
+        ]
+        .map(|item| self.entering_history(item));
         let request = RequestBody::new(
             &self.instructions,
             &self.tools,
@@ -245,7 +246,7 @@ impl Session {
         self.inference(&ctx, &mut rng, request, input_tokens, 0, &output)?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::CodexTurnEnded {
+            RawTraceEventPayload::CodexTurnEnded {
                 codex_turn_id: ctx.turn_id.clone(),
                 status: ExecutionStatus::Completed,
             },
@@ -266,7 +267,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::AgentResultObserved {
+            RawTraceEventPayload::AgentResultObserved {
                 edge_id: agent_result_edge_id(&ctx.thread_id, &ctx.turn_id, &self.root),
                 child_thread_id: ctx.thread_id.clone(),
                 child_codex_turn_id: ctx.turn_id.clone(),
@@ -277,7 +278,7 @@ impl Session {
         )?;
         self.append(
             EventContext::none(),
-            RawEventPayload::ThreadEnded {
+            RawTraceEventPayload::ThreadEnded {
                 thread_id: ctx.thread_id,
                 status: RolloutStatus::Completed,
             },

@@ -18,8 +18,8 @@
 use rollout_trace::model::CodeCellRuntimeStatus;
 use rollout_trace::model::ExecutionStatus;
 use rollout_trace::model::RawPayloadKind;
-use rollout_trace::raw::RawEventPayload;
 use rollout_trace::raw::RawToolCallRequester;
+use rollout_trace::raw::RawTraceEventPayload;
 use rollout_trace::writer::DispatchResult;
 use rollout_trace::writer::ToolInvocation;
 use rollout_trace::writer::ToolInvocationBody;
@@ -96,7 +96,7 @@ impl Session {
     ) -> Result<(Value, Option<YieldedCell>), GenError> {
         self.append(
             ctx.envelope(),
-            RawEventPayload::CodeCellStarted {
+            RawTraceEventPayload::CodeCellStarted {
                 runtime_cell_id: cell.runtime_cell_id.clone(),
                 model_visible_call_id: cell.call_id.clone(),
                 source_js: cell.source_js,
@@ -108,7 +108,7 @@ impl Session {
             let response = self.cell_response("Yielded", &cell.runtime_cell_id, &first)?;
             self.append(
                 ctx.envelope(),
-                RawEventPayload::CodeCellInitialResponse {
+                RawTraceEventPayload::CodeCellInitialResponse {
                     runtime_cell_id: cell.runtime_cell_id.clone(),
                     status: CodeCellRuntimeStatus::Yielded,
                     response_payload: Some(response),
@@ -134,7 +134,7 @@ impl Session {
         let response = self.cell_response("Result", &cell.runtime_cell_id, &both)?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::CodeCellInitialResponse {
+            RawTraceEventPayload::CodeCellInitialResponse {
                 runtime_cell_id: cell.runtime_cell_id.clone(),
                 status: CodeCellRuntimeStatus::Completed,
                 response_payload: Some(response),
@@ -143,7 +143,7 @@ impl Session {
         // The initial response already carried the result.
         self.append(
             ctx.envelope(),
-            RawEventPayload::CodeCellEnded {
+            RawTraceEventPayload::CodeCellEnded {
                 runtime_cell_id: cell.runtime_cell_id,
                 status: CodeCellRuntimeStatus::Completed,
                 response_payload: None,
@@ -191,7 +191,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::ToolCallStarted {
+            RawTraceEventPayload::ToolCallStarted {
                 tool_call_id: wait.call_id.clone(),
                 model_visible_call_id: Some(wait.call_id.clone()),
                 code_mode_runtime_tool_id: None,
@@ -205,7 +205,7 @@ impl Session {
         let response = self.cell_response("Result", &cell.runtime_cell_id, &second)?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::CodeCellEnded {
+            RawTraceEventPayload::CodeCellEnded {
                 runtime_cell_id: cell.runtime_cell_id,
                 status: CodeCellRuntimeStatus::Completed,
                 response_payload: Some(response),
@@ -227,7 +227,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::ToolCallEnded {
+            RawTraceEventPayload::ToolCallEnded {
                 tool_call_id: wait.call_id.clone(),
                 status: ExecutionStatus::Completed,
                 result_payload: Some(result),

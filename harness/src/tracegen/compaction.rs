@@ -9,7 +9,7 @@
 //! items (its `pending_replacement`, §5.2).
 
 use rollout_trace::model::RawPayloadKind;
-use rollout_trace::raw::RawEventPayload;
+use rollout_trace::raw::RawTraceEventPayload;
 use serde_json::Value;
 use serde_json::json;
 
@@ -44,7 +44,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::CompactionRequestStarted {
+            RawTraceEventPayload::CompactionRequestStarted {
                 compaction_id: compaction_id.clone(),
                 compaction_request_id: compaction_request_id.clone(),
                 thread_id: ctx.thread_id.clone(),
@@ -62,7 +62,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::CompactionRequestCompleted {
+            RawTraceEventPayload::CompactionRequestCompleted {
                 compaction_id: compaction_id.clone(),
                 compaction_request_id,
                 response_payload: response,
@@ -78,6 +78,7 @@ impl Session {
             .cloned()
             .collect();
         replacement.reverse();
+        let summary = self.entering_history(summary);
         replacement.push(summary);
         let checkpoint = self.payload(
             RawPayloadKind::CompactionCheckpoint,
@@ -88,7 +89,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::CompactionInstalled {
+            RawTraceEventPayload::CompactionInstalled {
                 compaction_id,
                 checkpoint_payload: checkpoint,
             },

@@ -71,6 +71,35 @@ pub fn agent_message(author: &str, recipient: &str, text: &str) -> Value {
     })
 }
 
+/// The top-level member in which current producers stamp history metadata.
+pub const HISTORY_METADATA: &str = "internal_chat_message_metadata_passthrough";
+
+/// `item` as current Codex builds re-send it in history: with its turn id,
+/// and for messages, agent messages and tool outputs its creation time in
+/// seconds (`upstream-main.md` §4). The member is written last, as producers
+/// write it.
+pub fn with_history_metadata(mut item: Value, turn_id: &str, create_time_ms: i64) -> Value {
+    let stamps_time = matches!(
+        item["type"].as_str(),
+        Some(
+            "message"
+                | "agent_message"
+                | "function_call_output"
+                | "custom_tool_call_output"
+                | "tool_search_output"
+        )
+    ) && !matches!(item["role"].as_str(), Some("assistant"));
+    let mut metadata = json!({"turn_id": turn_id});
+    if stamps_time {
+        // Seconds with a fraction, as producers write `create_time`.
+        metadata["create_time"] = json!(create_time_ms as f64 / 1000.0);
+    }
+    if let Value::Object(members) = &mut item {
+        members.insert(HISTORY_METADATA.to_string(), metadata);
+    }
+    item
+}
+
 /// A Responses API request body. `input` borrows the history, so a request
 /// costs one serialization and no copy.
 #[derive(Serialize)]

@@ -28,7 +28,8 @@
 //! - **Faithful to the producer.** Events carry the envelope context of
 //!   `trace-format.md` §4.4; payloads have the §8 shapes; the code-mode
 //!   `exec` call has no tool call of its own (§7 rule 8); requests after a
-//!   compaction start from its replacement history.
+//!   compaction start from its replacement history; with `history_metadata`,
+//!   items re-sent in history carry the metadata current producers stamp.
 //! - **Bounded.** With `max_bundle_bytes` the writer stops with an error
 //!   before the bundle grows past the limit, instead of filling the disk.
 //!
@@ -76,6 +77,12 @@ pub struct GenOptions {
     /// Turns K+1, 2K+1, ... start with a compaction: the history is replaced
     /// by a summary, and requests start again from it.
     pub compact_every: Option<u64>,
+    /// Stamp items entering a history with the metadata current Codex
+    /// builds write (`internal_chat_message_metadata_passthrough` with the
+    /// turn id, and a `create_time` on messages and tool outputs), as the
+    /// next request re-sends them; responses stay unstamped
+    /// (`upstream-main.md` §4).
+    pub history_metadata: bool,
     /// Stop with an error rather than write more bytes than this.
     pub max_bundle_bytes: Option<u64>,
 }
@@ -89,6 +96,7 @@ impl Default for GenOptions {
             spawn_every: None,
             incremental: false,
             compact_every: None,
+            history_metadata: false,
             max_bundle_bytes: None,
         }
     }

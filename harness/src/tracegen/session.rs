@@ -16,7 +16,7 @@ use rollout_trace::model::ExecutionStatus;
 use rollout_trace::model::RawPayloadKind;
 use rollout_trace::model::RawPayloadRef;
 use rollout_trace::model::RolloutStatus;
-use rollout_trace::raw::RawEventPayload;
+use rollout_trace::raw::RawTraceEventPayload;
 use rollout_trace::writer::BundleIdentity;
 use rollout_trace::writer::EventContext;
 use rollout_trace::writer::FlushPolicy;
@@ -103,9 +103,20 @@ impl Ids {
     }
 }
 
-/// The token estimate of an item or text: a quarter of its JSON bytes.
+/// The token estimate of an item or text: a quarter of its JSON bytes,
+/// history metadata left out (it is not shown to the model).
 pub(crate) fn tokens_of(value: &Value) -> u64 {
-    serde_json::to_vec(value).map_or(0, |bytes| bytes.len() as u64 / 4)
+    let bytes = match value.get(items::HISTORY_METADATA) {
+        Some(_) => {
+            let mut visible = value.clone();
+            if let Value::Object(members) = &mut visible {
+                members.shift_remove(items::HISTORY_METADATA);
+            }
+            serde_json::to_vec(&visible)
+        }
+        None => serde_json::to_vec(value),
+    };
+    bytes.map_or(0, |bytes| bytes.len() as u64 / 4)
 }
 
 pub(crate) struct Session {
@@ -123,6 +134,11 @@ pub(crate) struct Session {
     pub history_tokens: u64,
     /// Input tokens of the root's last request: the prefix the provider has cached.
     pub cached_tokens: u64,
+    /// The root turn running now: the turn id stamped on items entering the
+    /// history (`GenOptions::history_metadata`).
+    pub turn_id: String,
+    /// Items stamped so far: their creation times advance with it.
+    stamped: u64,
     pub ids: Ids,
     pub summary: GenSummary,
 }
@@ -166,6 +182,8 @@ impl Session {
             history: Vec::new(),
             history_tokens: 0,
             cached_tokens: 0,
+            turn_id: String::new(),
+            stamped: 0,
             ids: Ids::default(),
             summary: GenSummary::default(),
         })
@@ -179,14 +197,14 @@ impl Session {
         let none = EventContext::none();
         self.append(
             none.clone(),
-            RawEventPayload::ThreadEnded {
+            RawTraceEventPayload::ThreadEnded {
                 thread_id: self.root.clone(),
                 status: RolloutStatus::Completed,
             },
         )?;
         self.append(
             none,
-            RawEventPayload::RolloutEnded {
+            RawTraceEventPayload::RolloutEnded {
                 status: RolloutStatus::Completed,
             },
         )?;
@@ -204,7 +222,7 @@ impl Session {
         let trace_id = self.writer.manifest().trace_id.clone();
         self.append(
             EventContext::none(),
-            RawEventPayload::RolloutStarted {
+            RawTraceEventPayload::RolloutStarted {
                 trace_id,
                 root_thread_id: self.root.clone(),
             },
@@ -225,7 +243,7 @@ impl Session {
         )?;
         self.append(
             EventContext::none(),
-            RawEventPayload::ThreadStarted {
+            RawTraceEventPayload::ThreadStarted {
                 thread_id: self.root.clone(),
                 agent_path: ROOT_PATH.to_string(),
                 metadata_payload: Some(metadata),
@@ -254,12 +272,13 @@ impl Session {
         };
         self.append(
             ctx.envelope(),
-            RawEventPayload::CodexTurnStarted {
+            RawTraceEventPayload::CodexTurnStarted {
                 codex_turn_id: ctx.turn_id.clone(),
                 thread_id: ctx.thread_id.clone(),
             },
         )?;
         self.summary.turns += 1;
+        self.turn_id.clone_from(&ctx.turn_id);
         if every(self.options.compact_every, turn.saturating_sub(1)) {
             self.compact(&ctx, &mut rng)?;
         }
@@ -341,7 +360,7 @@ impl Session {
         self.root_request(&ctx, &mut rng, incremental, output)?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::CodexTurnEnded {
+            RawTraceEventPayload::CodexTurnEnded {
                 codex_turn_id: ctx.turn_id.clone(),
                 status: ExecutionStatus::Completed,
             },
@@ -398,13 +417,13 @@ impl Session {
         let inference_call_id = format!("0f4d2b7a-61c3-4e8f-9a25-{:012x}", self.ids.inference);
         self.append(
             ctx.envelope(),
-            RawEventPayload::InferenceStarted {
+            RawTraceEventPayload::InferenceStarted {
                 inference_call_id: inference_call_id.clone(),
                 thread_id: ctx.thread_id.clone(),
                 codex_turn_id: ctx.turn_id.clone(),
                 model: items::MODEL.to_string(),
                 provider_name: items::PROVIDER.to_string(),
-                request_input_mode: None,
+
                 request_payload: request,
             },
         )?;
@@ -436,7 +455,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::InferenceCompleted {
+            RawTraceEventPayload::InferenceCompleted {
                 inference_call_id,
                 response_id: Some(response_id.clone()),
                 upstream_request_id: Some(upstream_request_id),
@@ -458,10 +477,23 @@ impl Session {
         items::reasoning(&self.ids.item("rs"), &summary, &text::blob(rng, bytes))
     }
 
-    /// Appends `item` to the root history.
+    /// Appends `item` to the root history (stamped with history metadata
+    /// when the options ask for it).
     pub fn push(&mut self, item: Value) {
+        let item = self.entering_history(item);
         self.history_tokens += tokens_of(&item);
         self.history.push(item);
+    }
+
+    /// `item` as it enters a history: stamped when `history_metadata` is set.
+    pub fn entering_history(&mut self, item: Value) -> Value {
+        if !self.options.history_metadata {
+            return item;
+        }
+        self.stamped += 1;
+        let create_time_ms =
+            CLOCK_START_MS.saturating_add_unsigned(self.stamped.saturating_mul(250));
+        items::with_history_metadata(item, &self.turn_id, create_time_ms)
     }
 
     pub fn payload(
@@ -472,7 +504,11 @@ impl Session {
         Ok(self.writer.write_payload(kind, value)?)
     }
 
-    pub fn append(&self, context: EventContext, payload: RawEventPayload) -> Result<(), GenError> {
+    pub fn append(
+        &self,
+        context: EventContext,
+        payload: RawTraceEventPayload,
+    ) -> Result<(), GenError> {
         self.writer.append(context, payload)?;
         Ok(())
     }

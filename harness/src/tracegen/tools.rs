@@ -7,8 +7,8 @@
 
 use rollout_trace::model::ExecutionStatus;
 use rollout_trace::model::RawPayloadKind;
-use rollout_trace::raw::RawEventPayload;
 use rollout_trace::raw::RawToolCallRequester;
+use rollout_trace::raw::RawTraceEventPayload;
 use rollout_trace::writer::DispatchResult;
 use rollout_trace::writer::ExecBegin;
 use rollout_trace::writer::ExecEnd;
@@ -94,7 +94,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::ToolCallStarted {
+            RawTraceEventPayload::ToolCallStarted {
                 tool_call_id: call.tool_call_id.clone(),
                 model_visible_call_id: call.model_visible_call_id.clone(),
                 code_mode_runtime_tool_id: call.code_mode_runtime_tool_id.clone(),
@@ -128,7 +128,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::ToolCallRuntimeStarted {
+            RawTraceEventPayload::ToolCallRuntimeStarted {
                 tool_call_id: call.tool_call_id.clone(),
                 runtime_payload: begin,
             },
@@ -171,7 +171,7 @@ impl Session {
         )?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::ToolCallRuntimeEnded {
+            RawTraceEventPayload::ToolCallRuntimeEnded {
                 tool_call_id: call.tool_call_id.clone(),
                 status: if exit_code == 0 {
                     ExecutionStatus::Completed
@@ -200,7 +200,7 @@ impl Session {
         let result = self.payload(RawPayloadKind::ToolResult, &result)?;
         self.append(
             ctx.envelope(),
-            RawEventPayload::ToolCallEnded {
+            RawTraceEventPayload::ToolCallEnded {
                 tool_call_id: call.tool_call_id,
                 status: ExecutionStatus::Completed,
                 result_payload: Some(result),

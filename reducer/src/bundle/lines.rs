@@ -11,11 +11,8 @@ use std::io::BufRead;
 use serde_json::Value;
 
 use crate::Limits;
-use crate::error::Diagnostic;
 use crate::error::Place;
 use crate::error::ReduceError;
-use crate::raw::RawEventPayload;
-use crate::raw::RawInferenceRequestInputMode;
 use crate::raw::RawTraceEvent;
 
 /// One decoded event and where it came from.
@@ -27,8 +24,6 @@ pub struct EventLine {
     /// the next line starts.
     pub end_offset: u64,
     pub event: RawTraceEvent,
-    /// Things the reader ignored on this line (an undecodable `request_input_mode`).
-    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl EventLine {
@@ -250,50 +245,12 @@ fn decode_line(
     if let Some(depth) = crate::limits::depth_over_limit(text.as_bytes(), limits.max_json_depth) {
         return Err(fail(super::depth_message(depth, limits.max_json_depth)));
     }
-    let mut event: RawTraceEvent =
+    let event: RawTraceEvent =
         serde_json::from_str(text).map_err(|error| fail(error.to_string()))?;
-    let mut diagnostics = Vec::new();
-    if let RawEventPayload::InferenceStarted {
-        request_input_mode, ..
-    } = &mut event.payload
-        && text.contains("\"request_input_mode\"")
-    {
-        match decode_input_mode(text) {
-            Ok(mode) => *request_input_mode = mode,
-            Err(error) => diagnostics.push(Diagnostic::new(
-                Place::event(line_number, Some(event.seq), Some("inference_started")),
-                format!(
-                    "ignored request_input_mode: {error}; the request is reduced by its payload's previous_response_id, as upstream's reference reducer does"
-                ),
-            )),
-        }
-    }
     Ok(EventLine {
         line_number,
         end_offset,
         event,
-        diagnostics,
-    })
-}
-
-/// The `request_input_mode` member, read apart from the event: upstream's
-/// reference reducer does not know the member, so a malformed value must not
-/// reject the line.
-fn decode_input_mode(text: &str) -> Result<Option<RawInferenceRequestInputMode>, String> {
-    let value: Value = serde_json::from_str(text).map_err(|error| error.to_string())?;
-    let Some(mode) = value
-        .get("payload")
-        .and_then(|payload| payload.get("request_input_mode"))
-    else {
-        return Ok(None);
-    };
-    if mode.is_null() {
-        return Ok(None);
-    }
-    serde_json::from_value(mode.clone()).map(Some).map_err(|_| {
-        format!(
-            "{mode} is not one of {{\"type\":\"full_snapshot\"}}, {{\"type\":\"incremental\",\"previous_response_id\":...}} or {{\"type\":\"incremental_with_untraced_prefix\",\"previous_response_id\":...,\"prefix_payload\":...}}"
-        )
     })
 }
 

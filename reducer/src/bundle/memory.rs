@@ -16,7 +16,7 @@ use crate::error::Place;
 use crate::error::ReduceError;
 use crate::model::RawPayloadRef;
 use crate::raw::MANIFEST_FILE_NAME;
-use crate::raw::RawManifest;
+use crate::raw::TraceBundleManifest;
 use crate::replay::BundleSource;
 
 /// Manifest bytes, event-log bytes and payload files by relative path.
@@ -43,7 +43,7 @@ impl BundleSource for MemoryBundle {
         self.trace.as_ref().map(|trace| trace.len() as u64)
     }
 
-    fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError> {
+    fn read_manifest(&self, limits: &Limits) -> Result<TraceBundleManifest, ReduceError> {
         let place = Place::file(MANIFEST_FILE_NAME);
         let Some(bytes) = &self.manifest else {
             return Err(ReduceError::new(not_found().to_string()).at(&place));

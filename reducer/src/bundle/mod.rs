@@ -31,8 +31,8 @@ use crate::Limits;
 use crate::error::Place;
 use crate::error::ReduceError;
 use crate::raw::MANIFEST_FILE_NAME;
-use crate::raw::RawManifest;
 use crate::raw::TRACE_FILE_NAME;
+use crate::raw::TraceBundleManifest;
 
 /// Largest manifest accepted: a real one is a few hundred bytes.
 const MANIFEST_MAX_BYTES: u64 = 1 << 20;
@@ -74,7 +74,7 @@ impl BundleLocation {
     /// Reads and decodes `manifest.json`, with upstream's error texts: the bare
     /// operating-system error when it cannot be opened, `read <path>: <cause>`
     /// when it does not decode.
-    pub fn read_manifest(&self, limits: &Limits) -> Result<RawManifest, ReduceError> {
+    pub fn read_manifest(&self, limits: &Limits) -> Result<TraceBundleManifest, ReduceError> {
         let path = self.manifest_path();
         let place = Place::file(MANIFEST_FILE_NAME);
         let bytes = read_limited(&path, MANIFEST_MAX_BYTES).map_err(|error| match error {

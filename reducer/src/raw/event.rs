@@ -32,7 +32,7 @@ pub struct RawTraceEvent {
     pub thread_id: Option<String>,
     /// Envelope context: the Codex turn the event belongs to, when known.
     pub codex_turn_id: Option<String>,
-    pub payload: RawEventPayload,
+    pub payload: RawTraceEventPayload,
 }
 
 /// Who asked for a tool call, in runtime-local terms.
@@ -43,25 +43,10 @@ pub enum RawToolCallRequester {
     CodeCell { runtime_cell_id: String },
 }
 
-/// How a request's `input` reduces, as newer upstream producers record it on
-/// `inference_started` (absent in the reference snapshot; see `reduction.md` §17.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
-pub enum RawInferenceRequestInputMode {
-    FullSnapshot,
-    Incremental {
-        previous_response_id: String,
-    },
-    IncrementalWithUntracedPrefix {
-        previous_response_id: String,
-        prefix_payload: RawPayloadRef,
-    },
-}
-
 /// The typed payload of an event, internally tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
-pub enum RawEventPayload {
+pub enum RawTraceEventPayload {
     RolloutStarted {
         trace_id: String,
         root_thread_id: String,
@@ -92,11 +77,6 @@ pub enum RawEventPayload {
         codex_turn_id: String,
         model: String,
         provider_name: String,
-        /// Never decoded with the event: the reference ignores the member, so
-        /// a malformed value must not reject the line. The reader fills it in
-        /// leniently afterwards (see `bundle::lines`).
-        #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
-        request_input_mode: Option<RawInferenceRequestInputMode>,
         request_payload: RawPayloadRef,
     },
     InferenceCompleted {
@@ -202,124 +182,119 @@ pub enum RawEventPayload {
     },
 }
 
-impl RawEventPayload {
+impl RawTraceEventPayload {
     /// The `type` spelling of this variant, as written in `trace.jsonl`.
     pub fn type_name(&self) -> &'static str {
         match self {
-            RawEventPayload::RolloutStarted { .. } => "rollout_started",
-            RawEventPayload::RolloutEnded { .. } => "rollout_ended",
-            RawEventPayload::ThreadStarted { .. } => "thread_started",
-            RawEventPayload::ThreadEnded { .. } => "thread_ended",
-            RawEventPayload::CodexTurnStarted { .. } => "codex_turn_started",
-            RawEventPayload::CodexTurnEnded { .. } => "codex_turn_ended",
-            RawEventPayload::InferenceStarted { .. } => "inference_started",
-            RawEventPayload::InferenceCompleted { .. } => "inference_completed",
-            RawEventPayload::InferenceFailed { .. } => "inference_failed",
-            RawEventPayload::InferenceCancelled { .. } => "inference_cancelled",
-            RawEventPayload::ToolCallStarted { .. } => "tool_call_started",
-            RawEventPayload::McpToolCallCorrelationAssigned { .. } => {
+            RawTraceEventPayload::RolloutStarted { .. } => "rollout_started",
+            RawTraceEventPayload::RolloutEnded { .. } => "rollout_ended",
+            RawTraceEventPayload::ThreadStarted { .. } => "thread_started",
+            RawTraceEventPayload::ThreadEnded { .. } => "thread_ended",
+            RawTraceEventPayload::CodexTurnStarted { .. } => "codex_turn_started",
+            RawTraceEventPayload::CodexTurnEnded { .. } => "codex_turn_ended",
+            RawTraceEventPayload::InferenceStarted { .. } => "inference_started",
+            RawTraceEventPayload::InferenceCompleted { .. } => "inference_completed",
+            RawTraceEventPayload::InferenceFailed { .. } => "inference_failed",
+            RawTraceEventPayload::InferenceCancelled { .. } => "inference_cancelled",
+            RawTraceEventPayload::ToolCallStarted { .. } => "tool_call_started",
+            RawTraceEventPayload::McpToolCallCorrelationAssigned { .. } => {
                 "mcp_tool_call_correlation_assigned"
             }
-            RawEventPayload::ToolCallRuntimeStarted { .. } => "tool_call_runtime_started",
-            RawEventPayload::ToolCallRuntimeEnded { .. } => "tool_call_runtime_ended",
-            RawEventPayload::ToolCallEnded { .. } => "tool_call_ended",
-            RawEventPayload::CodeCellStarted { .. } => "code_cell_started",
-            RawEventPayload::CodeCellInitialResponse { .. } => "code_cell_initial_response",
-            RawEventPayload::CodeCellEnded { .. } => "code_cell_ended",
-            RawEventPayload::CompactionRequestStarted { .. } => "compaction_request_started",
-            RawEventPayload::CompactionRequestCompleted { .. } => "compaction_request_completed",
-            RawEventPayload::CompactionRequestFailed { .. } => "compaction_request_failed",
-            RawEventPayload::CompactionInstalled { .. } => "compaction_installed",
-            RawEventPayload::AgentResultObserved { .. } => "agent_result_observed",
-            RawEventPayload::ProtocolEventObserved { .. } => "protocol_event_observed",
-            RawEventPayload::Other { .. } => "other",
+            RawTraceEventPayload::ToolCallRuntimeStarted { .. } => "tool_call_runtime_started",
+            RawTraceEventPayload::ToolCallRuntimeEnded { .. } => "tool_call_runtime_ended",
+            RawTraceEventPayload::ToolCallEnded { .. } => "tool_call_ended",
+            RawTraceEventPayload::CodeCellStarted { .. } => "code_cell_started",
+            RawTraceEventPayload::CodeCellInitialResponse { .. } => "code_cell_initial_response",
+            RawTraceEventPayload::CodeCellEnded { .. } => "code_cell_ended",
+            RawTraceEventPayload::CompactionRequestStarted { .. } => "compaction_request_started",
+            RawTraceEventPayload::CompactionRequestCompleted { .. } => {
+                "compaction_request_completed"
+            }
+            RawTraceEventPayload::CompactionRequestFailed { .. } => "compaction_request_failed",
+            RawTraceEventPayload::CompactionInstalled { .. } => "compaction_installed",
+            RawTraceEventPayload::AgentResultObserved { .. } => "agent_result_observed",
+            RawTraceEventPayload::ProtocolEventObserved { .. } => "protocol_event_observed",
+            RawTraceEventPayload::Other { .. } => "other",
         }
     }
 
     /// Every payload reference the event carries, in the order the reducer
-    /// records them in `raw_payloads` (the untraced prefix of an input mode last).
+    /// records them in `raw_payloads`.
     pub fn payload_refs(&self) -> Vec<&RawPayloadRef> {
         match self {
-            RawEventPayload::RolloutStarted { .. }
-            | RawEventPayload::RolloutEnded { .. }
-            | RawEventPayload::ThreadEnded { .. }
-            | RawEventPayload::CodexTurnStarted { .. }
-            | RawEventPayload::CodexTurnEnded { .. }
-            | RawEventPayload::McpToolCallCorrelationAssigned { .. }
-            | RawEventPayload::CodeCellStarted { .. }
-            | RawEventPayload::CompactionRequestFailed { .. } => Vec::new(),
-            RawEventPayload::InferenceStarted {
-                request_payload,
-                request_input_mode,
-                ..
-            } => match request_input_mode {
-                Some(RawInferenceRequestInputMode::IncrementalWithUntracedPrefix {
-                    prefix_payload,
-                    ..
-                }) => vec![request_payload, prefix_payload],
-                _ => vec![request_payload],
-            },
-            RawEventPayload::InferenceCompleted {
+            RawTraceEventPayload::RolloutStarted { .. }
+            | RawTraceEventPayload::RolloutEnded { .. }
+            | RawTraceEventPayload::ThreadEnded { .. }
+            | RawTraceEventPayload::CodexTurnStarted { .. }
+            | RawTraceEventPayload::CodexTurnEnded { .. }
+            | RawTraceEventPayload::McpToolCallCorrelationAssigned { .. }
+            | RawTraceEventPayload::CodeCellStarted { .. }
+            | RawTraceEventPayload::CompactionRequestFailed { .. } => Vec::new(),
+            RawTraceEventPayload::InferenceCompleted {
                 response_payload: payload,
                 ..
             }
-            | RawEventPayload::ToolCallRuntimeStarted {
-                runtime_payload: payload,
-                ..
-            }
-            | RawEventPayload::ToolCallRuntimeEnded {
-                runtime_payload: payload,
-                ..
-            }
-            | RawEventPayload::CompactionRequestStarted {
+            | RawTraceEventPayload::InferenceStarted {
                 request_payload: payload,
                 ..
             }
-            | RawEventPayload::CompactionRequestCompleted {
+            | RawTraceEventPayload::ToolCallRuntimeStarted {
+                runtime_payload: payload,
+                ..
+            }
+            | RawTraceEventPayload::ToolCallRuntimeEnded {
+                runtime_payload: payload,
+                ..
+            }
+            | RawTraceEventPayload::CompactionRequestStarted {
+                request_payload: payload,
+                ..
+            }
+            | RawTraceEventPayload::CompactionRequestCompleted {
                 response_payload: payload,
                 ..
             }
-            | RawEventPayload::CompactionInstalled {
+            | RawTraceEventPayload::CompactionInstalled {
                 checkpoint_payload: payload,
                 ..
             }
-            | RawEventPayload::ProtocolEventObserved {
+            | RawTraceEventPayload::ProtocolEventObserved {
                 event_payload: payload,
                 ..
             } => vec![payload],
-            RawEventPayload::ThreadStarted {
+            RawTraceEventPayload::ThreadStarted {
                 metadata_payload: payload,
                 ..
             }
-            | RawEventPayload::InferenceFailed {
+            | RawTraceEventPayload::InferenceFailed {
                 partial_response_payload: payload,
                 ..
             }
-            | RawEventPayload::InferenceCancelled {
+            | RawTraceEventPayload::InferenceCancelled {
                 partial_response_payload: payload,
                 ..
             }
-            | RawEventPayload::ToolCallStarted {
+            | RawTraceEventPayload::ToolCallStarted {
                 invocation_payload: payload,
                 ..
             }
-            | RawEventPayload::ToolCallEnded {
+            | RawTraceEventPayload::ToolCallEnded {
                 result_payload: payload,
                 ..
             }
-            | RawEventPayload::CodeCellInitialResponse {
+            | RawTraceEventPayload::CodeCellInitialResponse {
                 response_payload: payload,
                 ..
             }
-            | RawEventPayload::CodeCellEnded {
+            | RawTraceEventPayload::CodeCellEnded {
                 response_payload: payload,
                 ..
             }
-            | RawEventPayload::AgentResultObserved {
+            | RawTraceEventPayload::AgentResultObserved {
                 carried_payload: payload,
                 ..
             } => payload.iter().collect(),
-            RawEventPayload::Other { payloads, .. } => payloads.iter().collect(),
+            RawTraceEventPayload::Other { payloads, .. } => payloads.iter().collect(),
         }
     }
 }

@@ -15,7 +15,7 @@ pub const PAYLOADS_DIR_NAME: &str = "payloads";
 /// `raw_event_log` and `payloads_dir` are informative: the reducer always
 /// reads `trace.jsonl`, and payload files are located by each reference's path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RawManifest {
+pub struct TraceBundleManifest {
     pub schema_version: u32,
     pub trace_id: String,
     pub rollout_id: String,

@@ -7,11 +7,10 @@ mod event;
 mod manifest;
 
 pub use event::RAW_EVENT_SCHEMA_VERSION;
-pub use event::RawEventPayload;
-pub use event::RawInferenceRequestInputMode;
 pub use event::RawToolCallRequester;
 pub use event::RawTraceEvent;
+pub use event::RawTraceEventPayload;
 pub use manifest::MANIFEST_FILE_NAME;
 pub use manifest::PAYLOADS_DIR_NAME;
-pub use manifest::RawManifest;
 pub use manifest::TRACE_FILE_NAME;
+pub use manifest::TraceBundleManifest;

@@ -6,12 +6,22 @@
 //! waits in `Reducer::pending_edges` until that exact item appears; spawn
 //! edges fall back to the child thread at the end of replay.
 
-use serde::Deserialize;
-use serde::Deserializer;
 use serde_json::Value;
 
 use super::EventContext;
 use super::Reducer;
+use super::agent_wire::AgentMessageInvocationArgs;
+use super::agent_wire::CollabAgentInteractionBeginEvent;
+use super::agent_wire::CollabAgentInteractionEndEvent;
+use super::agent_wire::CollabAgentSpawnEndEvent;
+use super::agent_wire::CollabCloseBeginEvent;
+use super::agent_wire::CollabCloseEndEvent;
+use super::agent_wire::InterAgentCommunication;
+use super::agent_wire::SubAgentActivityEvent;
+use super::agent_wire::SubAgentActivityKind;
+use super::agent_wire::decode;
+use super::envelope::EnvelopeDelivery;
+use super::envelope::EnvelopeIndex;
 use super::index::DeliveryKey;
 use super::tools::push_unique;
 use crate::error::Place;
@@ -66,179 +76,6 @@ pub(super) struct ObservedAgentResult<'a> {
     pub carried_payload: Option<&'a RawPayloadRef>,
 }
 
-/// A thread id as multi-agent payloads carry it: any UUID spelling, kept in
-/// canonical lowercase hyphenated form.
-struct CanonicalUuid(String);
-
-impl<'de> Deserialize<'de> for CanonicalUuid {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        uuid::Uuid::parse_str(&text)
-            .map(|uuid| CanonicalUuid(uuid.hyphenated().to_string()))
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// An agent path: `/morpheus`, or `/root` followed by lowercase segments.
-struct AgentPath;
-
-impl<'de> Deserialize<'de> for AgentPath {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        if is_agent_path(&text) {
-            Ok(AgentPath)
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "invalid agent path `{text}`"
-            )))
-        }
-    }
-}
-
-/// The status a multi-agent tool reports for its target.
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-enum AgentStatus {
-    PendingInit,
-    Running,
-    Interrupted,
-    Completed(Option<String>),
-    Errored(String),
-    Shutdown,
-    NotFound,
-}
-
-#[derive(Deserialize)]
-struct InteractionBegin {
-    #[serde(rename = "call_id")]
-    _call_id: String,
-    #[serde(rename = "sender_thread_id")]
-    _sender_thread_id: CanonicalUuid,
-    receiver_thread_id: CanonicalUuid,
-    prompt: String,
-    #[serde(rename = "started_at_ms")]
-    _started_at_ms: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct CloseBegin {
-    #[serde(rename = "call_id")]
-    _call_id: String,
-    #[serde(rename = "sender_thread_id")]
-    _sender_thread_id: CanonicalUuid,
-    receiver_thread_id: CanonicalUuid,
-    #[serde(rename = "started_at_ms")]
-    _started_at_ms: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct SpawnEnd {
-    #[serde(rename = "call_id")]
-    _call_id: String,
-    sender_thread_id: CanonicalUuid,
-    new_thread_id: Option<CanonicalUuid>,
-    prompt: String,
-    #[serde(rename = "model")]
-    _model: String,
-    #[serde(rename = "reasoning_effort", deserialize_with = "non_empty_string")]
-    _reasoning_effort: String,
-    #[serde(rename = "status")]
-    _status: AgentStatus,
-}
-
-#[derive(Deserialize)]
-struct InteractionEnd {
-    #[serde(rename = "call_id")]
-    _call_id: String,
-    #[serde(rename = "sender_thread_id")]
-    _sender_thread_id: CanonicalUuid,
-    receiver_thread_id: CanonicalUuid,
-    prompt: String,
-    #[serde(rename = "status")]
-    _status: AgentStatus,
-    #[serde(rename = "receiver_agent_nickname")]
-    _receiver_agent_nickname: Option<String>,
-    #[serde(rename = "receiver_agent_role")]
-    _receiver_agent_role: Option<String>,
-    #[serde(rename = "completed_at_ms")]
-    _completed_at_ms: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct CloseEnd {
-    #[serde(rename = "call_id")]
-    _call_id: String,
-    #[serde(rename = "sender_thread_id")]
-    _sender_thread_id: CanonicalUuid,
-    receiver_thread_id: CanonicalUuid,
-    #[serde(rename = "status")]
-    _status: AgentStatus,
-    #[serde(rename = "receiver_agent_nickname")]
-    _receiver_agent_nickname: Option<String>,
-    #[serde(rename = "receiver_agent_role")]
-    _receiver_agent_role: Option<String>,
-    #[serde(rename = "completed_at_ms")]
-    _completed_at_ms: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct SubAgentActivity {
-    #[serde(rename = "event_id")]
-    _event_id: String,
-    agent_thread_id: CanonicalUuid,
-    #[serde(rename = "agent_path")]
-    _agent_path: AgentPath,
-    kind: SubAgentActivityKind,
-    #[serde(rename = "occurred_at_ms")]
-    _occurred_at_ms: Option<i64>,
-}
-
-/// Debug spelling is part of one error message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum SubAgentActivityKind {
-    Started,
-    Interacted,
-    Interrupted,
-}
-
-/// The message argument of an agent tool's invocation.
-#[derive(Deserialize)]
-struct AgentToolArguments {
-    message: String,
-}
-
-/// An inter-agent message delivered as JSON text (older transport).
-#[derive(Deserialize)]
-struct InterAgentCommunication {
-    author: String,
-    recipient: String,
-    #[serde(rename = "other_recipients")]
-    _other_recipients: Option<Vec<AgentPath>>,
-    content: String,
-    #[serde(rename = "trigger_turn")]
-    _trigger_turn: bool,
-    encrypted_content: Option<String>,
-    #[serde(rename = "id")]
-    _id: Option<String>,
-    #[serde(rename = "internal_chat_message_metadata_passthrough")]
-    _passthrough: Option<Value>,
-}
-
-fn non_empty_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    if text.is_empty() {
-        return Err(serde::de::Error::custom("expected a non-empty string"));
-    }
-    Ok(text)
-}
-
-/// Bare decoding errors: upstream reports these payload shapes without context.
-fn decode<T: for<'de> Deserialize<'de>>(value: &Value) -> Result<T, ReduceError> {
-    T::deserialize(value).map_err(|error| ReduceError::new(error.to_string()))
-}
-
 impl Reducer {
     /// `reduction.md` §13.2.
     pub(super) fn observe_agent_runtime_start(
@@ -252,13 +89,13 @@ impl Reducer {
             ToolCallKind::SendMessage => InteractionEdgeKind::SendMessage,
             ToolCallKind::CloseAgent => {
                 let value = self.read_payload(payload)?;
-                let begin: CloseBegin = decode(&value)?;
+                let begin: CollabCloseBeginEvent = decode(&value)?;
                 return self.upsert_close_edge(tool_call_id, &begin.receiver_thread_id.0, None);
             }
             _ => return Ok(()),
         };
         let value = self.read_payload(payload)?;
-        let begin: InteractionBegin = decode(&value)?;
+        let begin: CollabAgentInteractionBeginEvent = decode(&value)?;
         let edge = self.tool_edge(
             tool_call_id,
             format!("edge:tool:{tool_call_id}"),
@@ -286,7 +123,7 @@ impl Reducer {
         let tool_thread_id = tool.thread_id.clone();
         let ended = Some(cx.wall_time_unix_ms);
         if value.get("agent_thread_id").is_some() {
-            let activity: SubAgentActivity = decode(value)?;
+            let activity: SubAgentActivityEvent = decode(value)?;
             let child = activity.agent_thread_id.0;
             let (edge_id, edge_kind, fallback) = match (&kind, activity.kind) {
                 (ToolCallKind::SpawnAgent, SubAgentActivityKind::Started) => (
@@ -325,7 +162,7 @@ impl Reducer {
         }
         let edge = match kind {
             ToolCallKind::SpawnAgent => {
-                let end: SpawnEnd = decode(value)?;
+                let end: CollabAgentSpawnEndEvent = decode(value)?;
                 let Some(child) = end.new_thread_id else {
                     return Ok(());
                 };
@@ -341,7 +178,7 @@ impl Reducer {
                 )?
             }
             ToolCallKind::AssignAgentTask | ToolCallKind::SendMessage => {
-                let end: InteractionEnd = decode(value)?;
+                let end: CollabAgentInteractionEndEvent = decode(value)?;
                 let edge_kind = if kind == ToolCallKind::SendMessage {
                     InteractionEdgeKind::SendMessage
                 } else {
@@ -358,7 +195,7 @@ impl Reducer {
                 )?
             }
             ToolCallKind::CloseAgent => {
-                let end: CloseEnd = decode(value)?;
+                let end: CollabCloseEndEvent = decode(value)?;
                 return self.upsert_close_edge(tool_call_id, &end.receiver_thread_id.0, ended);
             }
             _ => return Ok(()),
@@ -478,7 +315,7 @@ impl Reducer {
         let Some(arguments) = super::tools::invocation_arguments(&invocation) else {
             bail!("agent activity tool call {tool_call_id} missing function arguments");
         };
-        serde_json::from_str::<AgentToolArguments>(arguments)
+        serde_json::from_str::<AgentMessageInvocationArgs>(arguments)
             .map(|arguments| arguments.message)
             .map_err(|error| {
                 ReduceError::caused(
@@ -655,7 +492,15 @@ impl Reducer {
     /// other undelivered edge is dropped (and reported as a diagnostic).
     pub(super) fn finalize(&mut self) -> Result<(), ReduceError> {
         self.report_dropped_code_cells();
+        let envelopes = if self.pending_edges.is_empty() {
+            EnvelopeIndex::default()
+        } else {
+            self.envelope_index()
+        };
         for edge in std::mem::take(&mut self.pending_edges) {
+            let envelope = envelopes
+                .find(&edge.target_thread_id, &edge.author, &edge.content)
+                .map(envelope_reason);
             let Some(fallback) = edge.spawn_fallback_thread_id.clone() else {
                 let message = match self.trace.interaction_edges.get(&edge.edge_id) {
                     // A later observation of a delivery that was already
@@ -670,11 +515,12 @@ impl Reducer {
                         edge.carried_raw_payload_ids.join(", ")
                     ),
                     None => format!(
-                        "{} edge {} dropped: no item in thread {} delivered its message from {}",
+                        "{} edge {} dropped: no item in thread {} delivered its message from {}{}",
                         kind_name(edge.kind),
                         edge.edge_id,
                         edge.target_thread_id,
-                        edge.author
+                        edge.author,
+                        envelope.unwrap_or_default()
                     ),
                 };
                 self.diagnose_at(edge.place.clone(), message);
@@ -696,6 +542,15 @@ impl Reducer {
                 );
                 continue;
             }
+            if let Some(reason) = envelope {
+                self.diagnose_at(
+                    edge.place.clone(),
+                    format!(
+                        "spawn_agent edge {} targets thread {fallback}, not the item that delivered its message{reason}",
+                        edge.edge_id
+                    ),
+                );
+            }
             self.upsert_edge(InteractionEdge {
                 edge_id: edge.edge_id,
                 kind: edge.kind,
@@ -716,6 +571,15 @@ impl Reducer {
         self.diagnostics
             .push(crate::error::Diagnostic::new(place, message));
     }
+}
+
+/// Why an undelivered edge's message was not matched: it arrived in a
+/// plaintext collaboration envelope (`upstream-main.md` §4).
+fn envelope_reason(delivery: &EnvelopeDelivery) -> String {
+    format!(
+        ": {} carries it inside a plaintext collaboration envelope (Message Type: {}); upstream's delivery matching compares the whole envelope text with the message, so the two never match",
+        delivery.item_id, delivery.message_type
+    )
 }
 
 fn resolved_edge(edge: PendingEdge, item_id: String) -> InteractionEdge {
@@ -790,64 +654,9 @@ pub(super) fn delivery_reading(
                 return None;
             }
             let message: InterAgentCommunication = serde_json::from_str(text).ok()?;
-            if !is_agent_path(&message.author) || !is_agent_path(&message.recipient) {
-                return None;
-            }
             let content = message.encrypted_content.unwrap_or(message.content);
-            (message.author, message.recipient, content)
+            (message.author.0, message.recipient.0, content)
         }
     };
     (recipient == thread_agent_path).then_some((author, content))
-}
-
-/// `/morpheus`, or `/root` followed by segments of `[a-z0-9_]` that are not
-/// `root`, `.` or `..`, without a trailing `/`.
-pub(crate) fn is_agent_path(path: &str) -> bool {
-    if path == "/morpheus" {
-        return true;
-    }
-    let Some(rest) = path.strip_prefix("/root") else {
-        return false;
-    };
-    if rest.is_empty() {
-        return true;
-    }
-    let Some(rest) = rest.strip_prefix('/') else {
-        return false;
-    };
-    rest.split('/').all(|segment| {
-        !segment.is_empty()
-            && segment != "root"
-            && segment
-                .bytes()
-                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_')
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_agent_path;
-
-    #[test]
-    fn agent_paths() {
-        for valid in ["/root", "/morpheus", "/root/a", "/root/a_1/b2"] {
-            assert!(is_agent_path(valid), "{valid}");
-        }
-        for invalid in [
-            "",
-            "/",
-            "/rootx",
-            "/root/",
-            "/root/A",
-            "/root/root",
-            "/root//a",
-            "/morpheus/x",
-            "root",
-            "/root/.",
-            "/root/..",
-            "/root/a-b",
-        ] {
-            assert!(!is_agent_path(invalid), "{invalid}");
-        }
-    }
 }

@@ -1,5 +1,9 @@
 //! Inference calls: request and response payloads into conversation items
-//! (`reduction.md` §5, §8; `request_input_mode` per §17.1, policy P7).
+//! (`reduction.md` §5, §8).
+//!
+//! A request is incremental exactly when its payload carries a string
+//! `previous_response_id`; an event's `request_input_mode` member is ignored
+//! as upstream main ignores it (`upstream-main.md` §5).
 
 use serde_json::Value;
 
@@ -21,7 +25,6 @@ use crate::model::ExecutionWindow;
 use crate::model::InferenceCall;
 use crate::model::ProducerRef;
 use crate::model::RawPayloadRef;
-use crate::raw::RawInferenceRequestInputMode;
 
 pub(super) struct StartedInference<'a> {
     pub inference_call_id: &'a str,
@@ -29,7 +32,6 @@ pub(super) struct StartedInference<'a> {
     pub codex_turn_id: &'a str,
     pub model: &'a str,
     pub provider_name: &'a str,
-    pub request_input_mode: Option<&'a RawInferenceRequestInputMode>,
     pub request_payload: &'a RawPayloadRef,
 }
 
@@ -122,9 +124,8 @@ impl Reducer {
         let current_snapshot = self.snapshots.get(thread_id).cloned().unwrap_or_default();
         let mut used_replacement = false;
         let mut memo = None;
-        let request_items = match (started.request_input_mode, payload_previous) {
-            (None | Some(RawInferenceRequestInputMode::FullSnapshot), None)
-            | (Some(RawInferenceRequestInputMode::FullSnapshot), Some(_)) => {
+        let request_items = match payload_previous {
+            None => {
                 let replacement = self.pending_replacements.get(thread_id).cloned();
                 used_replacement = replacement.is_some();
                 let baseline = replacement.unwrap_or(current_snapshot);
@@ -133,7 +134,7 @@ impl Reducer {
                 memo = Some(request_memo);
                 self.reconcile(sighted, &sighting, 0, ReconcileMode::Full, &baseline)?
             }
-            (None, Some(previous)) => {
+            Some(previous) => {
                 let items = self.all_normalized(items, payload)?;
                 self.reduce_incremental(
                     items,
@@ -142,64 +143,6 @@ impl Reducer {
                     &previous,
                     &current_snapshot,
                 )?
-            }
-            (
-                Some(RawInferenceRequestInputMode::Incremental {
-                    previous_response_id,
-                }),
-                payload_previous,
-            ) => {
-                check_recorded_previous(
-                    started.inference_call_id,
-                    previous_response_id,
-                    payload_previous.as_deref(),
-                )?;
-                let items = self.all_normalized(items, payload)?;
-                self.reduce_incremental(
-                    items,
-                    &sighting,
-                    started.inference_call_id,
-                    previous_response_id,
-                    &current_snapshot,
-                )?
-            }
-            (
-                Some(RawInferenceRequestInputMode::IncrementalWithUntracedPrefix {
-                    previous_response_id,
-                    prefix_payload,
-                }),
-                payload_previous,
-            ) => {
-                let id = started.inference_call_id;
-                check_recorded_previous(id, previous_response_id, payload_previous.as_deref())?;
-                if self
-                    .traced_snapshot(thread_id, previous_response_id)
-                    .is_some()
-                {
-                    bail!(
-                        "incremental inference request {id} recorded untraced prefix for traced previous_response_id {previous_response_id}"
-                    );
-                }
-                let mut prefix_payload_value = self.read_payload(prefix_payload)?;
-                let prefix_items = request_items_of(&mut prefix_payload_value, prefix_payload)?;
-                drop(prefix_payload_value);
-                let items = self.all_normalized(items, payload)?;
-                let mut ids = self.reconcile(
-                    prefix_items.into_iter().map(Sighted::Item).collect(),
-                    &sighting,
-                    0,
-                    ReconcileMode::Full,
-                    &current_snapshot,
-                )?;
-                let delta = self.reconcile(
-                    items,
-                    &sighting,
-                    ids.len(),
-                    ReconcileMode::Append,
-                    &ids.clone(),
-                )?;
-                ids.extend(delta);
-                ids
             }
         };
         self.append_to_thread(thread_id, &request_items)?;
@@ -404,18 +347,4 @@ impl Reducer {
             }
         }
     }
-}
-
-/// Newer producers record the parent response twice; both must agree.
-fn check_recorded_previous(
-    inference_call_id: &str,
-    recorded: &str,
-    payload_previous: Option<&str>,
-) -> Result<(), ReduceError> {
-    if payload_previous != Some(recorded) {
-        bail!(
-            "incremental inference request {inference_call_id} recorded previous_response_id {recorded}, but payload previous_response_id was {payload_previous:?}"
-        );
-    }
-    Ok(())
 }

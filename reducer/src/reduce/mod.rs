@@ -14,10 +14,12 @@
 //! - Indexes are derived data: each one mirrors a scan upstream performs, and
 //!   is updated wherever the scanned data changes.
 
+mod agent_wire;
 mod agents;
 mod code_cells;
 mod compaction;
 mod conversation;
+mod envelope;
 mod index;
 mod inference;
 pub(crate) mod normalize;
@@ -36,9 +38,9 @@ use crate::error::ReduceError;
 use crate::model::ConversationItem;
 use crate::model::RawPayloadRef;
 use crate::model::RolloutTrace;
-use crate::raw::RawEventPayload;
-use crate::raw::RawManifest;
 use crate::raw::RawTraceEvent;
+use crate::raw::RawTraceEventPayload;
+use crate::raw::TraceBundleManifest;
 
 use self::agents::PendingEdge;
 use self::code_cells::PendingCodeCellEvent;
@@ -110,7 +112,7 @@ pub struct Reducer {
 
 impl Reducer {
     /// A reducer for the bundle described by `manifest`, reading payloads from `payloads`.
-    pub fn new(manifest: &RawManifest, payloads: Box<dyn PayloadSource + Send>) -> Self {
+    pub fn new(manifest: &TraceBundleManifest, payloads: Box<dyn PayloadSource + Send>) -> Self {
         Reducer {
             trace: RolloutTrace::new(
                 manifest.trace_id.clone(),
@@ -155,7 +157,7 @@ impl Reducer {
             codex_turn_id: event.codex_turn_id.clone(),
         };
         match &event.payload {
-            RawEventPayload::RolloutStarted {
+            RawTraceEventPayload::RolloutStarted {
                 trace_id,
                 root_thread_id,
             } => {
@@ -163,34 +165,33 @@ impl Reducer {
                 self.trace.root_thread_id.clone_from(root_thread_id);
                 Ok(())
             }
-            RawEventPayload::RolloutEnded { status } => {
+            RawTraceEventPayload::RolloutEnded { status } => {
                 self.trace.status = *status;
                 self.trace.ended_at_unix_ms = Some(cx.wall_time_unix_ms);
                 Ok(())
             }
-            RawEventPayload::ThreadStarted {
+            RawTraceEventPayload::ThreadStarted {
                 thread_id,
                 agent_path,
                 metadata_payload,
             } => self.start_thread(&cx, thread_id, agent_path, metadata_payload.as_ref()),
-            RawEventPayload::ThreadEnded { thread_id, status } => {
+            RawTraceEventPayload::ThreadEnded { thread_id, status } => {
                 self.end_thread(&cx, thread_id, *status)
             }
-            RawEventPayload::CodexTurnStarted {
+            RawTraceEventPayload::CodexTurnStarted {
                 codex_turn_id,
                 thread_id,
             } => self.start_turn(&cx, codex_turn_id, thread_id),
-            RawEventPayload::CodexTurnEnded {
+            RawTraceEventPayload::CodexTurnEnded {
                 codex_turn_id,
                 status,
             } => self.end_turn(&cx, codex_turn_id, *status),
-            RawEventPayload::InferenceStarted {
+            RawTraceEventPayload::InferenceStarted {
                 inference_call_id,
                 thread_id,
                 codex_turn_id,
                 model,
                 provider_name,
-                request_input_mode,
                 request_payload,
             } => self.start_inference(
                 &cx,
@@ -200,11 +201,10 @@ impl Reducer {
                     codex_turn_id,
                     model,
                     provider_name,
-                    request_input_mode: request_input_mode.as_ref(),
                     request_payload,
                 },
             ),
-            RawEventPayload::InferenceCompleted {
+            RawTraceEventPayload::InferenceCompleted {
                 inference_call_id,
                 response_id,
                 upstream_request_id,
@@ -218,7 +218,7 @@ impl Reducer {
                 upstream_request_id.as_deref(),
                 Some(response_payload),
             ),
-            RawEventPayload::InferenceFailed {
+            RawTraceEventPayload::InferenceFailed {
                 inference_call_id,
                 upstream_request_id,
                 partial_response_payload,
@@ -230,7 +230,7 @@ impl Reducer {
                 upstream_request_id.as_deref(),
                 partial_response_payload.as_ref(),
             ),
-            RawEventPayload::InferenceCancelled {
+            RawTraceEventPayload::InferenceCancelled {
                 inference_call_id,
                 upstream_request_id,
                 partial_response_payload,
@@ -242,7 +242,7 @@ impl Reducer {
                 upstream_request_id.as_deref(),
                 partial_response_payload.as_ref(),
             ),
-            RawEventPayload::ToolCallStarted {
+            RawTraceEventPayload::ToolCallStarted {
                 tool_call_id,
                 model_visible_call_id,
                 code_mode_runtime_tool_id,
@@ -262,30 +262,30 @@ impl Reducer {
                     invocation_payload: invocation_payload.as_ref(),
                 },
             ),
-            RawEventPayload::McpToolCallCorrelationAssigned {
+            RawTraceEventPayload::McpToolCallCorrelationAssigned {
                 tool_call_id,
                 mcp_call_id,
             } => self.assign_mcp_correlation(tool_call_id, mcp_call_id),
-            RawEventPayload::ToolCallRuntimeStarted {
+            RawTraceEventPayload::ToolCallRuntimeStarted {
                 tool_call_id,
                 runtime_payload,
             } => self.start_tool_runtime(&cx, tool_call_id, runtime_payload),
-            RawEventPayload::ToolCallRuntimeEnded {
+            RawTraceEventPayload::ToolCallRuntimeEnded {
                 tool_call_id,
                 status,
                 runtime_payload,
             } => self.end_tool_runtime(&cx, tool_call_id, *status, runtime_payload),
-            RawEventPayload::ToolCallEnded {
+            RawTraceEventPayload::ToolCallEnded {
                 tool_call_id,
                 status,
                 result_payload,
             } => self.end_tool_call(&cx, tool_call_id, *status, result_payload.as_ref()),
-            RawEventPayload::CodeCellStarted {
+            RawTraceEventPayload::CodeCellStarted {
                 runtime_cell_id,
                 model_visible_call_id,
                 source_js,
             } => self.start_code_cell(&cx, runtime_cell_id, model_visible_call_id, source_js),
-            RawEventPayload::CodeCellInitialResponse {
+            RawTraceEventPayload::CodeCellInitialResponse {
                 runtime_cell_id,
                 status,
                 ..
@@ -295,7 +295,7 @@ impl Reducer {
                 code_cells::CodeCellEventKind::InitialResponse,
                 *status,
             ),
-            RawEventPayload::CodeCellEnded {
+            RawTraceEventPayload::CodeCellEnded {
                 runtime_cell_id,
                 status,
                 ..
@@ -305,7 +305,7 @@ impl Reducer {
                 code_cells::CodeCellEventKind::End,
                 *status,
             ),
-            RawEventPayload::CompactionRequestStarted {
+            RawTraceEventPayload::CompactionRequestStarted {
                 compaction_id,
                 compaction_request_id,
                 thread_id,
@@ -325,7 +325,7 @@ impl Reducer {
                     request_payload,
                 },
             ),
-            RawEventPayload::CompactionRequestCompleted {
+            RawTraceEventPayload::CompactionRequestCompleted {
                 compaction_id,
                 compaction_request_id,
                 response_payload,
@@ -335,16 +335,16 @@ impl Reducer {
                 compaction_request_id,
                 Some(response_payload),
             ),
-            RawEventPayload::CompactionRequestFailed {
+            RawTraceEventPayload::CompactionRequestFailed {
                 compaction_id,
                 compaction_request_id,
                 ..
             } => self.end_compaction_request(&cx, compaction_id, compaction_request_id, None),
-            RawEventPayload::CompactionInstalled {
+            RawTraceEventPayload::CompactionInstalled {
                 compaction_id,
                 checkpoint_payload,
             } => self.install_compaction(&cx, compaction_id, checkpoint_payload),
-            RawEventPayload::AgentResultObserved {
+            RawTraceEventPayload::AgentResultObserved {
                 edge_id,
                 child_thread_id,
                 child_codex_turn_id,
@@ -362,8 +362,8 @@ impl Reducer {
                     carried_payload: carried_payload.as_ref(),
                 },
             ),
-            RawEventPayload::ProtocolEventObserved { .. } => Ok(()),
-            RawEventPayload::Other { kind, .. } => {
+            RawTraceEventPayload::ProtocolEventObserved { .. } => Ok(()),
+            RawTraceEventPayload::Other { kind, .. } => {
                 // Upstream rejects the whole bundle here (spec README, policy P9).
                 self.diagnose(format!(
                     "`other` event of kind `{kind}` has no reducer: its payload references were recorded and nothing else (upstream's reducer rejects the bundle with `raw trace event has no reducer implementation`)"

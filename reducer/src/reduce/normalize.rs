@@ -1,6 +1,11 @@
 //! Model items (request input, response output, checkpoint histories) turned
 //! into conversation data, before any identity is assigned.
 //!
+//! Each item is normalized without its top-level history metadata member
+//! (upstream main's rule, `upstream-main.md` §2): producers stamp it on items
+//! entering history, so the same call re-sent later must normalize as it did
+//! in the response that produced it.
+//!
 //! Normalization is a pure function of one payload's item array: the same
 //! JSON always gives the same `NormalizedItem`s, whatever the reducer state.
 //! Errors abort before anything is reconciled.
@@ -21,6 +26,10 @@ use crate::model::TokenUsage;
 
 /// Longest rendering of a JSON value kept in a `json` part, in bytes.
 const JSON_SUMMARY_MAX_BYTES: usize = 240;
+
+/// The top-level member of a model item in which producers stamp history
+/// metadata (`turn_id`, `create_time`): stripped before normalization.
+pub(crate) const HISTORY_METADATA_MEMBER: &str = "internal_chat_message_metadata_passthrough";
 
 /// One model item reduced to the fields that identify a conversation item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +107,11 @@ pub(crate) fn normalize_item(
     let Value::Object(mut item) = item else {
         bail!("model item in payload {pid} did not contain a string type");
     };
+    // Upstream main (`upstream-main.md` §2): history metadata is not
+    // model-visible. Only the top-level member goes, and it goes as
+    // `Map::remove` does under `preserve_order`: the last member takes its
+    // place, which JSON summaries show.
+    item.swap_remove(HISTORY_METADATA_MEMBER);
     let tool_item = |role, kind, body, item: &mut Map<String, Value>| NormalizedItem {
         role,
         channel: Some(ConversationChannel::Commentary),
@@ -237,22 +251,14 @@ fn normalize_message(
 struct RawAgentMessage {
     author: String,
     recipient: String,
-    content: Vec<RawAgentMessageContent>,
+    content: Vec<AgentMessageInputContent>,
     #[serde(rename = "id")]
     _id: Option<String>,
-    #[serde(rename = "internal_chat_message_metadata_passthrough")]
-    _passthrough: Option<RawAgentMessagePassthrough>,
-}
-
-#[derive(Deserialize)]
-struct RawAgentMessagePassthrough {
-    #[serde(rename = "turn_id")]
-    _turn_id: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum RawAgentMessageContent {
+enum AgentMessageInputContent {
     InputText { text: String },
     EncryptedContent { encrypted_content: String },
 }
@@ -275,8 +281,8 @@ fn normalize_agent_message(
         .content
         .into_iter()
         .map(|content| match content {
-            RawAgentMessageContent::InputText { text } => ConversationPart::Text { text },
-            RawAgentMessageContent::EncryptedContent { encrypted_content } => {
+            AgentMessageInputContent::InputText { text } => ConversationPart::Text { text },
+            AgentMessageInputContent::EncryptedContent { encrypted_content } => {
                 encoded(encrypted_content)
             }
         })

@@ -24,7 +24,7 @@ use crate::model::ToolCallKind;
 
 /// A runtime begin observation of a terminal command.
 #[derive(Deserialize)]
-struct RawTerminalBegin {
+struct ExecCommandBeginPayload {
     process_id: Option<String>,
     command: Vec<String>,
     cwd: String,
@@ -33,7 +33,7 @@ struct RawTerminalBegin {
 
 /// A runtime end observation of a terminal command.
 #[derive(Deserialize)]
-struct RawTerminalEnd {
+struct ExecCommandEndPayload {
     process_id: Option<String>,
     stdout: String,
     stderr: String,
@@ -43,13 +43,13 @@ struct RawTerminalEnd {
 
 /// The dispatch-level invocation of a tool.
 #[derive(Deserialize)]
-struct RawDispatchInvocation {
+struct DispatchedToolTraceRequestPayload {
     tool_name: String,
-    payload: RawDispatchInvocationPayload,
+    payload: DispatchedToolPayload,
 }
 
 #[derive(Deserialize)]
-struct RawDispatchInvocationPayload {
+struct DispatchedToolPayload {
     #[serde(rename = "type")]
     payload_type: String,
     arguments: Option<String>,
@@ -57,7 +57,7 @@ struct RawDispatchInvocationPayload {
 
 /// The function arguments of a `write_stdin` call.
 #[derive(Deserialize)]
-struct RawWriteStdinArguments {
+struct DispatchedWriteStdinArgs {
     session_id: Value,
     #[serde(default)]
     chars: String,
@@ -68,7 +68,7 @@ struct RawWriteStdinArguments {
 /// What a dispatched tool returned to its caller.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum RawDispatchResult {
+enum DispatchedToolTraceResponsePayload {
     DirectResponse { response_item: Value },
     CodeModeResponse { value: Value },
     Error { error: String },
@@ -76,11 +76,11 @@ enum RawDispatchResult {
 
 /// The structured result code mode gets from `exec_command`/`write_stdin`.
 #[derive(Deserialize)]
-struct RawCodeModeTerminalValue {
-    output: String,
+struct CodeModeExecResult {
     chunk_id: Option<String>,
     exit_code: Option<i32>,
     original_token_count: Option<u64>,
+    output: String,
 }
 
 impl Reducer {
@@ -124,7 +124,7 @@ impl Reducer {
         payload: &RawPayloadRef,
     ) -> Result<String, ReduceError> {
         let value = self.read_payload(payload)?;
-        let begin = RawTerminalBegin::deserialize(&value).map_err(|error| {
+        let begin = ExecCommandBeginPayload::deserialize(&value).map_err(|error| {
             ReduceError::caused(
                 format!(
                     "parse terminal runtime start payload {}",
@@ -297,7 +297,7 @@ struct NewOperation<'a> {
 
 /// Decodes a dispatch invocation of `write_stdin`: the session id and the request.
 fn dispatch_write_stdin(invocation: &Value) -> Result<(String, TerminalRequest), ReduceError> {
-    let dispatch = RawDispatchInvocation::deserialize(invocation)
+    let dispatch = DispatchedToolTraceRequestPayload::deserialize(invocation)
         .map_err(|error| ReduceError::new(error.to_string()))?;
     if dispatch.tool_name != "write_stdin" {
         bail!(
@@ -314,9 +314,10 @@ fn dispatch_write_stdin(invocation: &Value) -> Result<(String, TerminalRequest),
     let Some(arguments) = dispatch.payload.arguments else {
         bail!("write_stdin dispatch payload omitted function arguments");
     };
-    let arguments: RawWriteStdinArguments = serde_json::from_str(&arguments).map_err(|error| {
-        ReduceError::caused("parse write_stdin dispatch function arguments", error)
-    })?;
+    let arguments: DispatchedWriteStdinArgs =
+        serde_json::from_str(&arguments).map_err(|error| {
+            ReduceError::caused("parse write_stdin dispatch function arguments", error)
+        })?;
     let session_id = match &arguments.session_id {
         Value::String(session_id) if !session_id.is_empty() => session_id.clone(),
         Value::Number(number) => number.to_string(),
@@ -339,7 +340,7 @@ fn decode_terminal_result(
     value: &Value,
 ) -> Result<(TerminalResult, Option<String>), ReduceError> {
     let id = &payload.raw_payload_id;
-    let protocol = RawTerminalEnd::deserialize(value).map(|end| {
+    let protocol = ExecCommandEndPayload::deserialize(value).map(|end| {
         (
             TerminalResult {
                 exit_code: Some(end.exit_code),
@@ -359,7 +360,7 @@ fn decode_terminal_result(
                 .at_payload(&payload.path))
         }
         (TerminalOperationKind::WriteStdin, Err(protocol_error)) => {
-            match RawDispatchResult::deserialize(value) {
+            match DispatchedToolTraceResponsePayload::deserialize(value) {
                 Ok(dispatch) => Ok((dispatch_terminal_result(dispatch), None)),
                 Err(dispatch_error) => Err(ReduceError::caused(
                     format!(
@@ -374,7 +375,7 @@ fn decode_terminal_result(
 }
 
 /// `reduction.md` §11.5.
-fn dispatch_terminal_result(dispatch: RawDispatchResult) -> TerminalResult {
+fn dispatch_terminal_result(dispatch: DispatchedToolTraceResponsePayload) -> TerminalResult {
     let text_result = |output: String| TerminalResult {
         exit_code: None,
         stdout: output.clone(),
@@ -384,15 +385,15 @@ fn dispatch_terminal_result(dispatch: RawDispatchResult) -> TerminalResult {
         chunk_id: None,
     };
     match dispatch {
-        RawDispatchResult::DirectResponse { response_item } => {
+        DispatchedToolTraceResponsePayload::DirectResponse { response_item } => {
             let output = response_item
                 .get("output")
                 .and_then(text_of)
                 .unwrap_or_else(|| response_item.to_string());
             text_result(output)
         }
-        RawDispatchResult::CodeModeResponse { value } => {
-            match RawCodeModeTerminalValue::deserialize(&value) {
+        DispatchedToolTraceResponsePayload::CodeModeResponse { value } => {
+            match CodeModeExecResult::deserialize(&value) {
                 Ok(structured) => TerminalResult {
                     exit_code: structured.exit_code,
                     stdout: structured.output.clone(),
@@ -404,7 +405,7 @@ fn dispatch_terminal_result(dispatch: RawDispatchResult) -> TerminalResult {
                 Err(_) => text_result(text_of(&value).unwrap_or_else(|| value.to_string())),
             }
         }
-        RawDispatchResult::Error { error } => TerminalResult {
+        DispatchedToolTraceResponsePayload::Error { error } => TerminalResult {
             exit_code: None,
             stdout: String::new(),
             stderr: error.clone(),

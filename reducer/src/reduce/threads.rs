@@ -17,7 +17,7 @@ use crate::model::RolloutStatus;
 
 /// The members of a session-metadata payload the reducer reads.
 #[derive(Deserialize)]
-struct ThreadMetadata {
+struct ThreadStartedMetadata {
     agent_path: Option<String>,
     task_name: Option<String>,
     nickname: Option<String>,
@@ -40,7 +40,7 @@ impl Reducer {
         let metadata = match metadata_payload {
             Some(payload) => {
                 let value = self.read_payload(payload)?;
-                let metadata = ThreadMetadata::deserialize(&value).map_err(|error| {
+                let metadata = ThreadStartedMetadata::deserialize(&value).map_err(|error| {
                     ReduceError::caused(
                         format!("parse thread metadata {}", payload.raw_payload_id),
                         error,
@@ -171,7 +171,7 @@ struct SpawnOrigin {
 }
 
 /// `reduction.md` §3.1 step 3: a thread is spawned when its metadata names a parent.
-fn spawn_origin(metadata: &ThreadMetadata) -> Option<SpawnOrigin> {
+fn spawn_origin(metadata: &ThreadStartedMetadata) -> Option<SpawnOrigin> {
     let spawn = metadata
         .session_source
         .as_ref()?

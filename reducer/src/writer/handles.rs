@@ -19,8 +19,8 @@ use crate::model::ExecutionStatus;
 use crate::model::RawPayloadKind;
 use crate::model::ToolCallKind;
 use crate::model::ToolCallSummary;
-use crate::raw::RawEventPayload;
 use crate::raw::RawToolCallRequester;
+use crate::raw::RawTraceEventPayload;
 
 /// One request to the model provider. At most one of `complete`, `fail` and
 /// `cancel` is recorded (writer rule 7); later calls are ignored.
@@ -68,7 +68,7 @@ impl InferenceAttempt {
                 writer.write_payload(RawPayloadKind::InferenceResponse, response)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::InferenceCompleted {
+                RawTraceEventPayload::InferenceCompleted {
                     inference_call_id: self.inference_call_id.to_string(),
                     response_id: response_id.map(str::to_string),
                     upstream_request_id: upstream_request_id.map(str::to_string),
@@ -92,7 +92,7 @@ impl InferenceAttempt {
                 optional_payload(writer, RawPayloadKind::InferenceResponse, partial_response)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::InferenceFailed {
+                RawTraceEventPayload::InferenceFailed {
                     inference_call_id: self.inference_call_id.to_string(),
                     upstream_request_id: upstream_request_id.map(str::to_string),
                     error: error.to_string(),
@@ -115,7 +115,7 @@ impl InferenceAttempt {
                 optional_payload(writer, RawPayloadKind::InferenceResponse, partial_response)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::InferenceCancelled {
+                RawTraceEventPayload::InferenceCancelled {
                     inference_call_id: self.inference_call_id.to_string(),
                     upstream_request_id: upstream_request_id.map(str::to_string),
                     reason: reason.to_string(),
@@ -189,7 +189,7 @@ impl ToolCallRecorder {
                 optional_payload(writer, RawPayloadKind::ToolInvocation, invocation)?;
             writer.append(
                 scope.context(),
-                RawEventPayload::ToolCallStarted {
+                RawTraceEventPayload::ToolCallStarted {
                     tool_call_id: start.tool_call_id,
                     model_visible_call_id: start.model_visible_call_id,
                     code_mode_runtime_tool_id: start.code_mode_runtime_tool_id,
@@ -217,7 +217,7 @@ impl ToolCallRecorder {
         record(&self.sink, |writer| {
             writer.append(
                 EventContext::none(),
-                RawEventPayload::McpToolCallCorrelationAssigned {
+                RawTraceEventPayload::McpToolCallCorrelationAssigned {
                     tool_call_id: self.tool_call_id.to_string(),
                     mcp_call_id: mcp_call_id.to_string(),
                 },
@@ -234,7 +234,7 @@ impl ToolCallRecorder {
                 writer.write_payload(RawPayloadKind::ToolRuntimeEvent, observation)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::ToolCallRuntimeStarted {
+                RawTraceEventPayload::ToolCallRuntimeStarted {
                     tool_call_id: self.tool_call_id.to_string(),
                     runtime_payload,
                 },
@@ -250,7 +250,7 @@ impl ToolCallRecorder {
                 writer.write_payload(RawPayloadKind::ToolRuntimeEvent, observation)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::ToolCallRuntimeEnded {
+                RawTraceEventPayload::ToolCallRuntimeEnded {
                     tool_call_id: self.tool_call_id.to_string(),
                     status,
                     runtime_payload,
@@ -266,7 +266,7 @@ impl ToolCallRecorder {
             let result_payload = optional_payload(writer, RawPayloadKind::ToolResult, result)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::ToolCallEnded {
+                RawTraceEventPayload::ToolCallEnded {
                     tool_call_id: self.tool_call_id.to_string(),
                     status,
                     result_payload,
@@ -296,7 +296,7 @@ impl CodeCellRecorder {
         record(&sink, |writer| {
             writer.append(
                 scope.context(),
-                RawEventPayload::CodeCellStarted {
+                RawTraceEventPayload::CodeCellStarted {
                     runtime_cell_id: runtime_cell_id.to_string(),
                     model_visible_call_id: model_visible_call_id.to_string(),
                     source_js: source_js.to_string(),
@@ -325,7 +325,7 @@ impl CodeCellRecorder {
             let response_payload = optional_payload(writer, RawPayloadKind::ToolResult, response)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::CodeCellInitialResponse {
+                RawTraceEventPayload::CodeCellInitialResponse {
                     runtime_cell_id: self.runtime_cell_id.to_string(),
                     status,
                     response_payload,
@@ -341,7 +341,7 @@ impl CodeCellRecorder {
             let response_payload = optional_payload(writer, RawPayloadKind::ToolResult, response)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::CodeCellEnded {
+                RawTraceEventPayload::CodeCellEnded {
                     runtime_cell_id: self.runtime_cell_id.to_string(),
                     status,
                     response_payload,
@@ -406,7 +406,7 @@ impl CompactionRecorder {
                 writer.write_payload(RawPayloadKind::CompactionRequest, request)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::CompactionRequestStarted {
+                RawTraceEventPayload::CompactionRequestStarted {
                     compaction_id: self.compaction_id.to_string(),
                     compaction_request_id: compaction_request_id.clone(),
                     thread_id: self.scope.thread_id.to_string(),
@@ -434,7 +434,7 @@ impl CompactionRecorder {
                 writer.write_payload(RawPayloadKind::CompactionCheckpoint, checkpoint)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::CompactionInstalled {
+                RawTraceEventPayload::CompactionInstalled {
                     compaction_id: self.compaction_id.to_string(),
                     checkpoint_payload,
                 },
@@ -467,7 +467,7 @@ impl CompactionAttempt {
                 writer.write_payload(RawPayloadKind::CompactionResponse, response)?;
             writer.append(
                 self.scope.context(),
-                RawEventPayload::CompactionRequestCompleted {
+                RawTraceEventPayload::CompactionRequestCompleted {
                     compaction_id: self.compaction_id.to_string(),
                     compaction_request_id: self.compaction_request_id.to_string(),
                     response_payload,
@@ -482,7 +482,7 @@ impl CompactionAttempt {
         record(&self.sink, |writer| {
             writer.append(
                 self.scope.context(),
-                RawEventPayload::CompactionRequestFailed {
+                RawTraceEventPayload::CompactionRequestFailed {
                     compaction_id: self.compaction_id.to_string(),
                     compaction_request_id: self.compaction_request_id.to_string(),
                     error: error.to_string(),

@@ -38,7 +38,7 @@ use super::new_trace_id;
 use crate::model::ExecutionStatus;
 use crate::model::RawPayloadKind;
 use crate::model::RolloutStatus;
-use crate::raw::RawEventPayload;
+use crate::raw::RawTraceEventPayload;
 
 /// The environment variable that switches recording on: the root folder
 /// under which `Recorder::from_env` creates one bundle per rollout.
@@ -241,7 +241,7 @@ impl Recorder {
         )?;
         writer.append(
             EventContext::none(),
-            RawEventPayload::RolloutStarted {
+            RawTraceEventPayload::RolloutStarted {
                 trace_id,
                 root_thread_id: root_thread_id.to_string(),
             },
@@ -321,7 +321,7 @@ impl Recorder {
                 optional_payload(writer, RawPayloadKind::SessionMetadata, metadata)?;
             writer.append(
                 EventContext::none(),
-                RawEventPayload::ThreadStarted {
+                RawTraceEventPayload::ThreadStarted {
                     thread_id: thread_id.to_string(),
                     agent_path: agent_path.to_string(),
                     metadata_payload,
@@ -376,7 +376,7 @@ impl ThreadRecorder {
         record(&self.sink, |writer| {
             writer.append(
                 turn.context(),
-                RawEventPayload::CodexTurnStarted {
+                RawTraceEventPayload::CodexTurnStarted {
                     codex_turn_id: codex_turn_id.to_string(),
                     thread_id: self.thread_id.to_string(),
                 },
@@ -393,7 +393,7 @@ impl ThreadRecorder {
             let event_payload = writer.write_payload(RawPayloadKind::ProtocolEvent, event)?;
             writer.append(
                 EventContext::none(),
-                RawEventPayload::ProtocolEventObserved {
+                RawTraceEventPayload::ProtocolEventObserved {
                     event_type: event_type.to_string(),
                     event_payload,
                 },
@@ -408,7 +408,7 @@ impl ThreadRecorder {
         record(&self.sink, |writer| {
             writer.append(
                 EventContext::none(),
-                RawEventPayload::ThreadEnded {
+                RawTraceEventPayload::ThreadEnded {
                     thread_id: self.thread_id.to_string(),
                     status,
                 },
@@ -416,7 +416,7 @@ impl ThreadRecorder {
             if self.is_root {
                 writer.append(
                     EventContext::none(),
-                    RawEventPayload::RolloutEnded { status },
+                    RawTraceEventPayload::RolloutEnded { status },
                 )?;
             }
             Ok(())
@@ -474,13 +474,13 @@ impl TurnRecorder {
                 writer.write_payload(RawPayloadKind::InferenceRequest, request)?;
             writer.append(
                 self.context(),
-                RawEventPayload::InferenceStarted {
+                RawTraceEventPayload::InferenceStarted {
                     inference_call_id: inference_call_id.to_string(),
                     thread_id: self.scope.thread_id.to_string(),
                     codex_turn_id: self.scope.codex_turn_id.to_string(),
                     model: model.to_string(),
                     provider_name: provider_name.to_string(),
-                    request_input_mode: None,
+
                     request_payload,
                 },
             )?;
@@ -534,7 +534,7 @@ impl TurnRecorder {
             let carried_payload = optional_payload(writer, RawPayloadKind::AgentResult, payload)?;
             writer.append(
                 self.context(),
-                RawEventPayload::AgentResultObserved {
+                RawTraceEventPayload::AgentResultObserved {
                     edge_id: super::agent_result_edge_id(
                         &self.scope.thread_id,
                         &self.scope.codex_turn_id,
@@ -556,7 +556,7 @@ impl TurnRecorder {
         record(&self.sink, |writer| {
             writer.append(
                 self.context(),
-                RawEventPayload::CodexTurnEnded {
+                RawTraceEventPayload::CodexTurnEnded {
                     codex_turn_id: self.scope.codex_turn_id.to_string(),
                     status,
                 },

@@ -20,9 +20,9 @@ use super::WriteError;
 use super::WriteErrorKind;
 use crate::raw::MANIFEST_FILE_NAME;
 use crate::raw::PAYLOADS_DIR_NAME;
-use crate::raw::RawManifest;
 use crate::raw::RawTraceEvent;
 use crate::raw::TRACE_FILE_NAME;
+use crate::raw::TraceBundleManifest;
 
 /// The file that shows `folder` already holds a bundle, if any.
 pub(super) fn existing_bundle_file(folder: &Path) -> Option<String> {
@@ -42,7 +42,7 @@ pub(super) fn existing_bundle_file(folder: &Path) -> Option<String> {
         .map(|name| format!("{PAYLOADS_DIR_NAME}/{name}"))
 }
 
-pub(super) fn read_manifest(folder: &Path) -> Result<RawManifest, WriteError> {
+pub(super) fn read_manifest(folder: &Path) -> Result<TraceBundleManifest, WriteError> {
     let path = folder.join(MANIFEST_FILE_NAME);
     let bytes = fs::read(&path).map_err(|error| {
         if error.kind() == io::ErrorKind::NotFound {

@@ -36,10 +36,10 @@ use crate::model::RawPayloadRef;
 use crate::raw::MANIFEST_FILE_NAME;
 use crate::raw::PAYLOADS_DIR_NAME;
 use crate::raw::RAW_EVENT_SCHEMA_VERSION;
-use crate::raw::RawEventPayload;
-use crate::raw::RawManifest;
 use crate::raw::RawTraceEvent;
+use crate::raw::RawTraceEventPayload;
 use crate::raw::TRACE_FILE_NAME;
+use crate::raw::TraceBundleManifest;
 
 /// Manifest schema version written by the reference writer.
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
@@ -231,7 +231,7 @@ pub struct ResumeReport {
 pub struct TraceWriter {
     folder: PathBuf,
     trace_path: PathBuf,
-    manifest: RawManifest,
+    manifest: TraceBundleManifest,
     flush: FlushPolicy,
     clock: Arc<dyn Clock>,
     storage: Arc<dyn Storage>,
@@ -288,7 +288,7 @@ impl TraceWriter {
                 }
                 _ => WriteError::io(format!("create {}", trace_path.display()), error),
             })?;
-        let manifest = RawManifest {
+        let manifest = TraceBundleManifest {
             schema_version: MANIFEST_SCHEMA_VERSION,
             trace_id: identity.trace_id,
             rollout_id: identity.rollout_id,
@@ -375,7 +375,7 @@ impl TraceWriter {
     fn assemble(
         folder: PathBuf,
         trace_path: PathBuf,
-        manifest: RawManifest,
+        manifest: TraceBundleManifest,
         options: WriterOptions,
         file: Box<dyn LogFile>,
         next_seq: u64,
@@ -407,7 +407,7 @@ impl TraceWriter {
     }
 
     /// The manifest as written (or as found by `resume`).
-    pub fn manifest(&self) -> &RawManifest {
+    pub fn manifest(&self) -> &TraceBundleManifest {
         &self.manifest
     }
 
@@ -470,7 +470,7 @@ impl TraceWriter {
     pub fn append(
         &self,
         context: EventContext,
-        payload: RawEventPayload,
+        payload: RawTraceEventPayload,
     ) -> Result<u64, WriteError> {
         let mut log = self.lock_log();
         self.check_running()?;

@@ -56,6 +56,11 @@ pub struct BenchArgs {
     /// Also bench the largest turn count with a compaction every K turns (0: no).
     #[arg(long, value_name = "K", default_value_t = 50)]
     compact_every: u64,
+    /// Also bench the smallest turn count written as current Codex builds
+    /// write it: history items stamped with metadata (`gen-trace
+    /// --history-metadata`).
+    #[arg(long)]
+    history_metadata: bool,
     /// Where bundles and states go (relative paths from the workspace root).
     #[arg(long, value_name = "DIR", default_value = "target/bench")]
     out: PathBuf,
@@ -81,24 +86,32 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     fs::create_dir_all(&out).with_context(|| format!("create {}", out.display()))?;
     let exe = std::env::current_exe().context("locate the running xtask")?;
 
-    let mut configs: Vec<(u64, Option<u64>)> = args.turns.iter().map(|&n| (n, None)).collect();
+    let mut configs: Vec<(u64, Option<u64>, bool)> =
+        args.turns.iter().map(|&n| (n, None, false)).collect();
     if let Some(&largest) = args.turns.iter().max()
         && args.compact_every > 0
     {
-        configs.push((largest, Some(args.compact_every)));
+        configs.push((largest, Some(args.compact_every), false));
+    }
+    if let Some(&smallest) = args.turns.iter().min()
+        && args.history_metadata
+    {
+        configs.push((smallest, None, true));
     }
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
-    for (turns, compact_every) in configs {
+    for (turns, compact_every, history_metadata) in configs {
         let options = GenOptions {
             turns,
             seed: args.seed,
             compact_every,
+            history_metadata,
             ..GenOptions::default()
         };
-        let label = match compact_every {
-            Some(k) => format!("{turns} (compact every {k})"),
-            None => turns.to_string(),
+        let label = match (compact_every, history_metadata) {
+            (Some(k), _) => format!("{turns} (compact every {k})"),
+            (None, true) => format!("{turns} (history metadata)"),
+            (None, false) => turns.to_string(),
         };
         let bundle = match prepare_bundle(&out, &options)? {
             Prepared::Ready(bundle) => bundle,
@@ -255,6 +268,9 @@ fn prepare_bundle(out: &Path, options: &GenOptions) -> anyhow::Result<Prepared> 
     );
     if let Some(k) = options.compact_every {
         name.push_str(&format!("-compact{k}"));
+    }
+    if options.history_metadata {
+        name.push_str("-metadata");
     }
     let dir = out.join(&name);
     if dir.join("trace.jsonl").exists() {
