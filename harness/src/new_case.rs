@@ -38,6 +38,8 @@ use rollout_trace::Limits;
 use rollout_trace::ReduceOptions;
 use rollout_trace::bundle::BundleLocation;
 use rollout_trace::bundle::EventLines;
+use rollout_trace::bundle::confined_payload_path;
+use rollout_trace::bundle::relative_payload_path;
 use rollout_trace::raw::MANIFEST_FILE_NAME;
 use rollout_trace::raw::TRACE_FILE_NAME;
 
@@ -442,7 +444,13 @@ fn copy_bundle(
         if copied.contains(&relative) {
             continue;
         }
-        let source = root.join(&relative);
+        let source = match confined_payload_path(&root, Some(&root), &reference.path) {
+            Ok(source) => source,
+            Err(reason) => {
+                warnings.push(format!("{about} {reason}; not copied"));
+                continue;
+            }
+        };
         let resolved = match source.canonicalize() {
             Ok(resolved) => resolved,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -453,12 +461,6 @@ fn copy_bundle(
             }
             Err(error) => return Err(format!("read {}: {error}", source.display())),
         };
-        if !resolved.starts_with(&root) {
-            warnings.push(format!(
-                "{about} resolves through a symbolic link to a file outside the bundle; not copied"
-            ));
-            continue;
-        }
         if !resolved.is_file() {
             warnings.push(format!("{about} is not a file; not copied"));
             continue;
@@ -506,32 +508,18 @@ fn references(trace: &Path) -> Result<Vec<Reference>, String> {
 }
 
 /// The path inside a case where a referenced payload goes (`./` dropped), or
-/// why it cannot go anywhere.
+/// why it cannot go anywhere: the reducer's confinement rule, and a case
+/// keeps payload files under `payloads/` only.
 fn case_relative(path: &str) -> Result<PathBuf, String> {
-    if path.is_empty() {
-        return Err("is empty".to_string());
-    }
-    let mut parts = Vec::new();
-    for component in Path::new(path).components() {
-        match component {
-            Component::Normal(part) => parts.push(part),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                return Err("contains `..` and could leave the bundle folder".to_string());
-            }
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(
-                    "is absolute; payload paths must be relative to the bundle folder".to_string(),
-                );
-            }
-        }
-    }
-    if parts.len() < 2 || parts[0] != PAYLOADS {
+    let relative = relative_payload_path(path).map_err(|reason| reason.to_string())?;
+    let mut parts = relative.components();
+    let in_payloads = parts.next() == Some(Component::Normal(PAYLOADS.as_ref()));
+    if !in_payloads || parts.next().is_none() {
         return Err(format!(
             "is not under {PAYLOADS}/, the only folder of a case that holds payload files"
         ));
     }
-    Ok(parts.iter().collect())
+    Ok(relative)
 }
 
 /// The case's corpus test and the integrity check of its folder.

@@ -320,7 +320,7 @@ fn payload_references_are_copied_only_when_they_stay_in_the_bundle() -> TestResu
             "payload path `../outside.json` (raw_payload:4, trace.jsonl line 4) contains `..` and could leave the bundle folder; not copied",
             "payload path `/etc/hostname` (raw_payload:5, trace.jsonl line 5) is absolute; payload paths must be relative to the bundle folder; not copied",
             "payload path `other/6.json` (raw_payload:6, trace.jsonl line 6) is not under payloads/, the only folder of a case that holds payload files; not copied",
-            "payload path `payloads/7.json` (raw_payload:7, trace.jsonl line 7) resolves through a symbolic link to a file outside the bundle; not copied",
+            "payload path `payloads/7.json` (raw_payload:7, trace.jsonl line 7) resolves through a symbolic link to a file outside the bundle folder; not copied",
             "payload path `payloads/9.json` (raw_payload:3, trace.jsonl line 3) names no file of the bundle; not copied (fine if the case is about a missing payload)",
         ]
     );

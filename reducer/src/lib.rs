@@ -34,13 +34,13 @@ pub mod writer;
 
 pub use atomic_file::write_atomically;
 pub use atomic_file::write_atomically_with;
+pub use bundle::BundleSource;
 pub use error::Diagnostic;
 pub use error::Place;
 pub use error::ReduceError;
 pub use limits::Limits;
 pub use reduce::Reducer;
 pub use reduce::Reduction;
-pub use replay::BundleSource;
 pub use replay::Progress;
 pub use replay::ReduceOptions;
 pub use replay::reduce_bundle;

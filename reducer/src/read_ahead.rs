@@ -12,9 +12,6 @@
 //! - Anything the reducer asks for that was not read ahead (or is asked for a
 //!   second time) is read from the bundle as usual.
 
-use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::PoisonError;
 use std::sync::mpsc::Receiver;
 use std::sync::mpsc::Sender;
 use std::sync::mpsc::channel;
@@ -24,6 +21,7 @@ use std::thread::Scope;
 use serde_json::Value;
 
 use crate::Limits;
+use crate::bundle::BundleSource;
 use crate::bundle::DamagedLine;
 use crate::bundle::EventLine;
 use crate::bundle::EventLines;
@@ -32,7 +30,6 @@ use crate::bundle::RequestPayload;
 use crate::error::ReduceError;
 use crate::model::RawPayloadRef;
 use crate::raw::RawTraceEventPayload;
-use crate::replay::BundleSource;
 
 /// Events decoded ahead of the reducer; enough to keep both threads busy.
 const EVENTS_IN_FLIGHT: usize = 4;
@@ -66,47 +63,14 @@ fn read_payloads_of(
         let request = Prepared::Request(payloads.read_request(request_payload));
         return vec![(request_payload.clone(), request)];
     }
-    payloads_to_read(payload)
+    payload
+        .payloads_opened()
         .into_iter()
         .map(|reference| {
             let document = Prepared::Document(payloads.read_payload(reference));
             (reference.clone(), document)
         })
         .collect()
-}
-
-/// The payloads the reducer may open for `payload` (`trace-format.md` §9);
-/// a few of them depend on state (tool kinds), so this is a superset.
-fn payloads_to_read(payload: &RawTraceEventPayload) -> Vec<&RawPayloadRef> {
-    match payload {
-        RawTraceEventPayload::ThreadStarted {
-            metadata_payload, ..
-        } => metadata_payload.iter().collect(),
-        RawTraceEventPayload::InferenceStarted { .. }
-        | RawTraceEventPayload::InferenceCompleted { .. }
-        | RawTraceEventPayload::InferenceFailed { .. }
-        | RawTraceEventPayload::InferenceCancelled { .. }
-        | RawTraceEventPayload::ToolCallStarted { .. }
-        | RawTraceEventPayload::ToolCallRuntimeStarted { .. }
-        | RawTraceEventPayload::ToolCallRuntimeEnded { .. }
-        | RawTraceEventPayload::ToolCallEnded { .. }
-        | RawTraceEventPayload::CompactionInstalled { .. } => payload.payload_refs(),
-        RawTraceEventPayload::RolloutStarted { .. }
-        | RawTraceEventPayload::RolloutEnded { .. }
-        | RawTraceEventPayload::ThreadEnded { .. }
-        | RawTraceEventPayload::CodexTurnStarted { .. }
-        | RawTraceEventPayload::CodexTurnEnded { .. }
-        | RawTraceEventPayload::McpToolCallCorrelationAssigned { .. }
-        | RawTraceEventPayload::CodeCellStarted { .. }
-        | RawTraceEventPayload::CodeCellInitialResponse { .. }
-        | RawTraceEventPayload::CodeCellEnded { .. }
-        | RawTraceEventPayload::CompactionRequestStarted { .. }
-        | RawTraceEventPayload::CompactionRequestCompleted { .. }
-        | RawTraceEventPayload::CompactionRequestFailed { .. }
-        | RawTraceEventPayload::AgentResultObserved { .. }
-        | RawTraceEventPayload::ProtocolEventObserved { .. }
-        | RawTraceEventPayload::Other { .. } => Vec::new(),
-    }
 }
 
 /// The lines of a pass, in file order, and (with read-ahead) where to send
@@ -178,10 +142,11 @@ impl Iterator for ReceivedLines {
     }
 }
 
-/// The payload source the reducer reads from: this event's read-ahead
-/// documents first, then the bundle.
+/// The payload source the replay loop hands to the reducer: this event's
+/// read-ahead documents first, then the bundle.
 pub(crate) struct ReadAheadPayloads {
-    current: Arc<Mutex<Vec<ReadAhead>>>,
+    /// What was read ahead for the event being applied.
+    current: Vec<ReadAhead>,
     bundle: Box<dyn PayloadSource + Send>,
     /// Where buffers go back to the reading thread, when there is one.
     recycled: Option<Sender<Vec<u8>>>,
@@ -189,47 +154,33 @@ pub(crate) struct ReadAheadPayloads {
     scan_requests: bool,
 }
 
-/// The replay loop's handle on the documents of the event being applied.
-#[derive(Clone)]
-pub(crate) struct CurrentPayloads(Arc<Mutex<Vec<ReadAhead>>>);
-
-impl CurrentPayloads {
-    /// Makes `line`'s documents the ones available, dropping unused earlier ones.
-    pub(crate) fn set(&self, line: &mut PreparedLine) {
-        let mut current = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        *current = std::mem::take(&mut line.payloads);
-    }
-}
-
 impl ReadAheadPayloads {
     pub(crate) fn new(
         bundle: Box<dyn PayloadSource + Send>,
         scan_requests: bool,
         recycled: Option<Sender<Vec<u8>>>,
-    ) -> (Self, CurrentPayloads) {
-        let current = Arc::new(Mutex::new(Vec::new()));
-        (
-            ReadAheadPayloads {
-                current: Arc::clone(&current),
-                bundle,
-                recycled,
-                scan_requests,
-            },
-            CurrentPayloads(current),
-        )
+    ) -> Self {
+        ReadAheadPayloads {
+            current: Vec::new(),
+            bundle,
+            recycled,
+            scan_requests,
+        }
     }
-}
 
-impl ReadAheadPayloads {
+    /// Makes `line`'s documents the ones available, dropping unused earlier ones.
+    pub(crate) fn set_current(&mut self, line: &mut PreparedLine) {
+        self.current = std::mem::take(&mut line.payloads);
+    }
+
     /// Takes what was read ahead for `payload`, if anything was.
-    fn take(&self, payload: &RawPayloadRef) -> Option<Prepared> {
-        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-        current
+    fn take(&mut self, payload: &RawPayloadRef) -> Option<Prepared> {
+        self.current
             .iter()
             .position(|(read, _)| {
                 read.raw_payload_id == payload.raw_payload_id && read.path == payload.path
             })
-            .map(|position| current.swap_remove(position).1)
+            .map(|position| self.current.swap_remove(position).1)
     }
 }
 

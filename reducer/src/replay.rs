@@ -5,20 +5,16 @@
 //! stops at the first damaged or inconsistent line instead of failing,
 //! keeping exactly the effects of the events before it.
 
-use std::fs::File;
 use std::io::BufRead;
-use std::io::BufReader;
 use std::path::Path;
 
 use crate::Limits;
 use crate::bundle::BundleLocation;
-use crate::bundle::BundlePayloads;
-use crate::bundle::PayloadSource;
+use crate::bundle::BundleSource;
 use crate::error::Diagnostic;
 use crate::error::Place;
 use crate::error::ReduceError;
 use crate::raw::TRACE_FILE_NAME;
-use crate::raw::TraceBundleManifest;
 use crate::read_ahead::ReadAheadPayloads;
 use crate::read_ahead::prepared_lines;
 use crate::reduce::Reducer;
@@ -73,56 +69,6 @@ pub struct Progress {
     pub trace_bytes: Option<u64>,
     /// Events applied so far.
     pub events: u64,
-}
-
-/// The inputs of a replay: a bundle on disk, or one held in memory.
-pub trait BundleSource: Sync {
-    /// The size of the event log, when known (for progress displays).
-    fn trace_size(&self) -> Option<u64> {
-        None
-    }
-
-    /// The decoded manifest, with upstream's error texts.
-    fn read_manifest(&self, limits: &Limits) -> Result<TraceBundleManifest, ReduceError>;
-    /// The event log from its first byte.
-    fn open_trace(&self) -> Result<Box<dyn BufRead + Send + '_>, ReduceError>;
-    /// Where the reducer reads payload documents from.
-    fn payloads(&self, limits: Limits) -> Box<dyn PayloadSource + Send>;
-}
-
-impl BundleSource for BundleLocation {
-    fn trace_size(&self) -> Option<u64> {
-        std::fs::metadata(&self.trace_path)
-            .ok()
-            .map(|metadata| metadata.len())
-    }
-
-    fn read_manifest(&self, limits: &Limits) -> Result<TraceBundleManifest, ReduceError> {
-        BundleLocation::read_manifest(self, limits)
-    }
-
-    fn open_trace(&self) -> Result<Box<dyn BufRead + Send + '_>, ReduceError> {
-        let open_error = |cause: &dyn std::fmt::Display| {
-            ReduceError::caused(
-                format!("open trace event log {}", self.trace_path.display()),
-                cause,
-            )
-            .at(&Place::file(TRACE_FILE_NAME))
-        };
-        // Opening a FIFO blocks until a writer appears: a bundle must not hang us.
-        if let Ok(metadata) = std::fs::metadata(&self.trace_path)
-            && !metadata.is_file()
-            && !metadata.is_dir()
-        {
-            return Err(open_error(&"not a regular file (a pipe, socket or device)"));
-        }
-        let file = File::open(&self.trace_path).map_err(|error| open_error(&error))?;
-        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
-    }
-
-    fn payloads(&self, limits: Limits) -> Box<dyn PayloadSource + Send> {
-        Box::new(BundlePayloads::new(self.root.clone(), limits))
-    }
 }
 
 /// Reduces the bundle `source` describes.
@@ -222,17 +168,17 @@ fn replay_in<'scope, 'env>(
         options.read_ahead,
         options.scan_requests,
     )?;
-    let (payloads, current_payloads) = ReadAheadPayloads::new(
+    let mut payloads = ReadAheadPayloads::new(
         source.payloads(options.limits),
         options.scan_requests,
         feed.recycled,
     );
-    let mut reducer = Reducer::new(&manifest, Box::new(payloads));
+    let mut reducer = Reducer::new(&manifest);
     let mut diagnostics = Vec::new();
     let mut previous: Option<(u64, u64)> = None;
     let mut stopped = None;
     for mut prepared in feed.lines {
-        current_payloads.set(&mut prepared);
+        payloads.set_current(&mut prepared);
         let line = match prepared.line {
             Ok(line) => line,
             Err(damaged) => {
@@ -258,7 +204,7 @@ fn replay_in<'scope, 'env>(
             return Err(error);
         }
         previous = Some((line.event.seq, line.line_number));
-        if let Err(error) = reducer.apply(&line.event, &place) {
+        if let Err(error) = reducer.apply(&line.event, &place, &mut payloads) {
             let error = error.at(&place);
             if options.partial {
                 return Ok(Pass::Rewind {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::sync::Arc;
 
+use super::BundleSource;
 use super::PayloadSource;
 use crate::Limits;
 use crate::error::Place;
@@ -17,7 +18,6 @@ use crate::error::ReduceError;
 use crate::model::RawPayloadRef;
 use crate::raw::MANIFEST_FILE_NAME;
 use crate::raw::TraceBundleManifest;
-use crate::replay::BundleSource;
 
 /// Manifest bytes, event-log bytes and payload files by relative path.
 #[derive(Debug, Clone, Default)]

@@ -4,16 +4,21 @@
 //! and the event log have fixed names; payload files are located by each
 //! reference's relative path and confined to the folder (see `payloads`).
 
+mod confine;
 mod lines;
 mod memory;
 mod payloads;
 mod request;
+mod source;
 
 use std::fs;
 use std::io::Read;
 use std::path::Path;
 use std::path::PathBuf;
 
+pub use confine::Unconfined;
+pub use confine::confined_payload_path;
+pub use confine::relative_payload_path;
 pub use lines::DamagedLine;
 pub use lines::EventLine;
 pub use lines::EventLines;
@@ -26,6 +31,7 @@ pub use payloads::prepare_request;
 pub use request::RequestPayload;
 pub use request::ScannedInput;
 pub use request::ScannedRequest;
+pub use source::BundleSource;
 
 use crate::Limits;
 use crate::error::Place;
@@ -101,6 +107,18 @@ impl BundleLocation {
     }
 }
 
+/// Refuses to open anything but a regular file or a folder (whose read fails
+/// as upstream reports it): opening a FIFO blocks until a writer appears, and
+/// a device can be endless, so a bundle naming one must not hang us.
+pub(crate) fn refuse_special_file(path: &Path) -> std::io::Result<()> {
+    match fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() && !metadata.is_dir() => Err(std::io::Error::other(
+            "not a regular file (a pipe, socket or device)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn depth_message(depth: usize, limit: usize) -> String {
     format!(
         "JSON nesting reaches depth {depth}, over the limit of {limit} (raise it with --max-json-depth)"
@@ -128,17 +146,7 @@ pub(crate) fn read_limited_into(
     limit: u64,
     mut buffer: Vec<u8>,
 ) -> Result<Vec<u8>, ReadLimitedError> {
-    // Opening a FIFO blocks until a writer appears, and a device can be
-    // endless: only regular files (and folders, whose read fails as upstream
-    // reports it) are opened.
-    if let Ok(metadata) = fs::metadata(path) {
-        let kind = metadata.file_type();
-        if !kind.is_file() && !kind.is_dir() {
-            return Err(ReadLimitedError::Open(std::io::Error::other(
-                "not a regular file (a pipe, socket or device)",
-            )));
-        }
-    }
+    refuse_special_file(path).map_err(ReadLimitedError::Open)?;
     let file = fs::File::open(path).map_err(ReadLimitedError::Open)?;
     let size = file.metadata().map_err(ReadLimitedError::Read)?.len();
     if size > limit {

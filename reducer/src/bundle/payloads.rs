@@ -2,12 +2,9 @@
 //!
 //! Upstream joins a reference's `path` onto the bundle folder as it is, so an
 //! absolute path or `..` reads any file on the machine (spec README,
-//! observation 1). Here a path must be relative, must not contain `..`, and
-//! must still lie inside the bundle once symbolic links are resolved;
-//! anything else is rejected before the file is opened.
+//! observation 1). Here every path passes the rule of `confine` before
+//! anything is opened.
 
-use std::path::Component;
-use std::path::Path;
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -15,6 +12,8 @@ use serde_json::Value;
 use super::ReadLimitedError;
 use super::RequestPayload;
 use super::ScannedRequest;
+use super::Unconfined;
+use super::confined_payload_path;
 use super::read_limited_into;
 use crate::Limits;
 use crate::error::ReduceError;
@@ -95,42 +94,6 @@ impl BundlePayloads {
             spare: Vec::new(),
         }
     }
-
-    /// The file a reference names, if it is safely inside the bundle.
-    fn confined_path(&self, payload: &RawPayloadRef) -> Result<PathBuf, String> {
-        let relative = Path::new(&payload.path);
-        if payload.path.is_empty() {
-            return Err("payload path is empty".to_string());
-        }
-        for component in relative.components() {
-            match component {
-                Component::Normal(_) | Component::CurDir => {}
-                Component::ParentDir => {
-                    return Err(format!(
-                        "payload path `{}` contains `..` and could leave the bundle folder",
-                        payload.path
-                    ));
-                }
-                Component::RootDir | Component::Prefix(_) => {
-                    return Err(format!(
-                        "payload path `{}` is absolute; payload paths must be relative to the bundle folder",
-                        payload.path
-                    ));
-                }
-            }
-        }
-        let joined = self.root.join(relative);
-        // A missing file is reported by the open below, with upstream's text.
-        if let (Some(root), Ok(resolved)) = (&self.canonical_root, joined.canonicalize())
-            && !resolved.starts_with(root)
-        {
-            return Err(format!(
-                "payload path `{}` resolves through a symbolic link to a file outside the bundle folder",
-                payload.path
-            ));
-        }
-        Ok(joined)
-    }
 }
 
 impl PayloadSource for BundlePayloads {
@@ -143,7 +106,11 @@ impl PayloadSource for BundlePayloads {
         let open_error = |cause: String| {
             ReduceError::caused(format!("open payload {id}"), cause).at_payload(&payload.path)
         };
-        let path = self.confined_path(payload).map_err(open_error)?;
+        let path = confined_payload_path(&self.root, self.canonical_root.as_deref(), &payload.path)
+            .map_err(|reason| match reason {
+                Unconfined::Empty => open_error("payload path is empty".to_string()),
+                reason => open_error(format!("payload path `{}` {reason}", payload.path)),
+            })?;
         let buffer = self.spare.pop().unwrap_or_default();
         let bytes = read_limited_into(&path, self.limits.max_payload_bytes, buffer).map_err(|error| match error {
             ReadLimitedError::Open(io) => open_error(io.to_string()),

@@ -11,6 +11,7 @@ mod conversation;
 mod payload_ref;
 mod runtime;
 mod status;
+mod wire_names;
 
 use std::collections::BTreeMap;
 

@@ -218,6 +218,42 @@ impl RawTraceEventPayload {
         }
     }
 
+    /// The payload files the reducer may open for this event
+    /// (`trace-format.md` §9): a superset, since a few depend on state (the
+    /// tool's kind). Every other payload it opens was named by an earlier
+    /// event (an agent tool's invocation, read again at its runtime end).
+    pub fn payloads_opened(&self) -> Vec<&RawPayloadRef> {
+        match self {
+            RawTraceEventPayload::ThreadStarted {
+                metadata_payload, ..
+            } => metadata_payload.iter().collect(),
+            RawTraceEventPayload::InferenceStarted { .. }
+            | RawTraceEventPayload::InferenceCompleted { .. }
+            | RawTraceEventPayload::InferenceFailed { .. }
+            | RawTraceEventPayload::InferenceCancelled { .. }
+            | RawTraceEventPayload::ToolCallStarted { .. }
+            | RawTraceEventPayload::ToolCallRuntimeStarted { .. }
+            | RawTraceEventPayload::ToolCallRuntimeEnded { .. }
+            | RawTraceEventPayload::ToolCallEnded { .. }
+            | RawTraceEventPayload::CompactionInstalled { .. } => self.payload_refs(),
+            RawTraceEventPayload::RolloutStarted { .. }
+            | RawTraceEventPayload::RolloutEnded { .. }
+            | RawTraceEventPayload::ThreadEnded { .. }
+            | RawTraceEventPayload::CodexTurnStarted { .. }
+            | RawTraceEventPayload::CodexTurnEnded { .. }
+            | RawTraceEventPayload::McpToolCallCorrelationAssigned { .. }
+            | RawTraceEventPayload::CodeCellStarted { .. }
+            | RawTraceEventPayload::CodeCellInitialResponse { .. }
+            | RawTraceEventPayload::CodeCellEnded { .. }
+            | RawTraceEventPayload::CompactionRequestStarted { .. }
+            | RawTraceEventPayload::CompactionRequestCompleted { .. }
+            | RawTraceEventPayload::CompactionRequestFailed { .. }
+            | RawTraceEventPayload::AgentResultObserved { .. }
+            | RawTraceEventPayload::ProtocolEventObserved { .. }
+            | RawTraceEventPayload::Other { .. } => Vec::new(),
+        }
+    }
+
     /// Every payload reference the event carries, in the order the reducer
     /// records them in `raw_payloads`.
     pub fn payload_refs(&self) -> Vec<&RawPayloadRef> {

@@ -24,6 +24,7 @@ use super::envelope::EnvelopeDelivery;
 use super::envelope::EnvelopeIndex;
 use super::index::DeliveryKey;
 use super::tools::push_unique;
+use crate::bundle::PayloadSource;
 use crate::error::Place;
 use crate::error::ReduceError;
 use crate::error::bail;
@@ -83,18 +84,19 @@ impl Reducer {
         tool_call_id: &str,
         kind: &ToolCallKind,
         payload: &RawPayloadRef,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<(), ReduceError> {
         let edge_kind = match kind {
             ToolCallKind::AssignAgentTask => InteractionEdgeKind::AssignAgentTask,
             ToolCallKind::SendMessage => InteractionEdgeKind::SendMessage,
             ToolCallKind::CloseAgent => {
-                let value = self.read_payload(payload)?;
+                let value = payloads.read_payload(payload)?;
                 let begin: CollabCloseBeginEvent = decode(&value)?;
                 return self.upsert_close_edge(tool_call_id, &begin.receiver_thread_id.0, None);
             }
             _ => return Ok(()),
         };
-        let value = self.read_payload(payload)?;
+        let value = payloads.read_payload(payload)?;
         let begin: CollabAgentInteractionBeginEvent = decode(&value)?;
         let edge = self.tool_edge(
             tool_call_id,
@@ -115,6 +117,7 @@ impl Reducer {
         tool_call_id: &str,
         _payload: &RawPayloadRef,
         value: &Value,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<(), ReduceError> {
         let Some(tool) = self.trace.tool_calls.get(tool_call_id) else {
             bail!("agent activity referenced unknown tool call {tool_call_id}");
@@ -148,7 +151,7 @@ impl Reducer {
                     "sub-agent activity {activity_kind:?} does not match tool call kind {kind:?}"
                 ),
             };
-            let content = self.agent_tool_message(tool_call_id)?;
+            let content = self.agent_tool_message(tool_call_id, payloads)?;
             let edge = self.tool_edge(
                 tool_call_id,
                 edge_id,
@@ -297,7 +300,11 @@ impl Reducer {
     }
 
     /// The `message` argument of the tool's invocation payload.
-    fn agent_tool_message(&mut self, tool_call_id: &str) -> Result<String, ReduceError> {
+    fn agent_tool_message(
+        &mut self,
+        tool_call_id: &str,
+        payloads: &mut dyn PayloadSource,
+    ) -> Result<String, ReduceError> {
         let payload_id = self
             .trace
             .tool_calls
@@ -311,7 +318,7 @@ impl Reducer {
                 "agent activity tool call {tool_call_id} referenced missing invocation payload {payload_id}"
             );
         };
-        let invocation = self.read_payload(&payload)?;
+        let invocation = payloads.read_payload(&payload)?;
         let Some(arguments) = super::tools::invocation_arguments(&invocation) else {
             bail!("agent activity tool call {tool_call_id} missing function arguments");
         };
@@ -507,7 +514,7 @@ impl Reducer {
                     // resolved: upstream queues it again and drops it here.
                     Some(resolved) => format!(
                         "{} edge {} observed again after it was resolved to {}: this observation (end time {}, payloads {}) was dropped, as upstream drops it",
-                        kind_name(edge.kind),
+                        edge.kind.as_str(),
                         edge.edge_id,
                         anchor_name(&resolved.target),
                         edge.ended_at_unix_ms
@@ -516,7 +523,7 @@ impl Reducer {
                     ),
                     None => format!(
                         "{} edge {} dropped: no item in thread {} delivered its message from {}{}",
-                        kind_name(edge.kind),
+                        edge.kind.as_str(),
                         edge.edge_id,
                         edge.target_thread_id,
                         edge.author,
@@ -609,16 +616,6 @@ fn anchor_name(anchor: &TraceAnchor) -> String {
         TraceAnchor::ConversationItem { item_id } => item_id.clone(),
         TraceAnchor::ToolCall { tool_call_id } => format!("tool call {tool_call_id}"),
         TraceAnchor::Thread { thread_id } => format!("thread {thread_id}"),
-    }
-}
-
-fn kind_name(kind: InteractionEdgeKind) -> &'static str {
-    match kind {
-        InteractionEdgeKind::SpawnAgent => "spawn_agent",
-        InteractionEdgeKind::AssignAgentTask => "assign_agent_task",
-        InteractionEdgeKind::SendMessage => "send_message",
-        InteractionEdgeKind::AgentResult => "agent_result",
-        InteractionEdgeKind::CloseAgent => "close_agent",
     }
 }
 

@@ -6,6 +6,7 @@ use super::EventContext;
 use super::Reducer;
 use super::conversation::Sighting;
 use super::normalize::normalize_items;
+use crate::bundle::PayloadSource;
 use crate::error::ReduceError;
 use crate::error::bail;
 use crate::model::Compaction;
@@ -110,6 +111,7 @@ impl Reducer {
         cx: &EventContext,
         compaction_id: &str,
         checkpoint: &RawPayloadRef,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<(), ReduceError> {
         let Some(thread_id) = cx.thread_id.as_deref() else {
             bail!("compaction installed event {compaction_id} did not include a thread id");
@@ -132,7 +134,7 @@ impl Reducer {
             ),
             Some(_) => {}
         }
-        let mut value = self.read_payload(checkpoint)?;
+        let mut value = payloads.read_payload(checkpoint)?;
         let id = &checkpoint.raw_payload_id;
         let mut history = |key: &str| -> Result<Vec<Value>, ReduceError> {
             match value.get_mut(key) {

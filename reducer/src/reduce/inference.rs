@@ -17,6 +17,7 @@ use super::normalize::normalize_items;
 use super::normalize::token_usage;
 use super::request_items::RequestItems;
 use super::request_items::request_items_of;
+use crate::bundle::PayloadSource;
 use crate::bundle::RequestPayload;
 use crate::error::ReduceError;
 use crate::error::bail;
@@ -47,6 +48,7 @@ impl Reducer {
         &mut self,
         cx: &EventContext,
         started: StartedInference<'_>,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<(), ReduceError> {
         let id = started.inference_call_id;
         if self.trace.inference_calls.contains_key(id) {
@@ -62,7 +64,7 @@ impl Reducer {
                 started.thread_id
             );
         }
-        let request_item_ids = self.reduce_request(cx, &started)?;
+        let request_item_ids = self.reduce_request(cx, &started, payloads)?;
         self.index
             .inference_by_turn
             .entry(turn_id.to_string())
@@ -95,10 +97,11 @@ impl Reducer {
         &mut self,
         cx: &EventContext,
         started: &StartedInference<'_>,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<Vec<String>, ReduceError> {
         let thread_id = started.thread_id;
         let payload = started.request_payload;
-        let (items, payload_previous) = match self.payloads.read_request(payload)? {
+        let (items, payload_previous) = match payloads.read_request(payload)? {
             RequestPayload::Decoded(mut value) => {
                 let items = request_items_of(&mut value, payload)?;
                 let previous = value
@@ -110,7 +113,7 @@ impl Reducer {
             RequestPayload::Scanned(scan) => {
                 let previous = scan.previous_response_id().map(str::to_string);
                 (
-                    self.scanned_request_items(thread_id, payload, scan)?,
+                    self.scanned_request_items(thread_id, payload, scan, payloads)?,
                     previous,
                 )
             }
@@ -135,7 +138,7 @@ impl Reducer {
                 self.reconcile(sighted, &sighting, 0, ReconcileMode::Full, &baseline)?
             }
             Some(previous) => {
-                let items = self.all_normalized(items, payload)?;
+                let items = self.all_normalized(items, payload, payloads)?;
                 self.reduce_incremental(
                     items,
                     &sighting,
@@ -149,7 +152,7 @@ impl Reducer {
         if used_replacement {
             self.pending_replacements.remove(thread_id);
         }
-        self.remember_request(thread_id, memo, &request_items);
+        self.remember_request(thread_id, memo, &request_items, payloads);
         let request_item_ids = self.item_ids(&request_items);
         self.snapshots.insert(thread_id.to_string(), request_items);
         Ok(request_item_ids)
@@ -201,6 +204,7 @@ impl Reducer {
         outcome: InferenceOutcome,
         upstream_request_id: Option<&str>,
         response_payload: Option<&RawPayloadRef>,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<(), ReduceError> {
         let Some(call) = self.trace.inference_calls.get(inference_call_id) else {
             bail!("inference completion referenced unknown call {inference_call_id}");
@@ -208,9 +212,14 @@ impl Reducer {
         let thread_id = call.thread_id.clone();
         let turn_id = call.codex_turn_id.clone();
         let response_item_ids = match response_payload {
-            Some(payload) => {
-                Some(self.reduce_response(cx, inference_call_id, &thread_id, &turn_id, payload)?)
-            }
+            Some(payload) => Some(self.reduce_response(
+                cx,
+                inference_call_id,
+                &thread_id,
+                &turn_id,
+                payload,
+                payloads,
+            )?),
             None => None,
         };
         let (status, response_id) = match outcome {
@@ -280,8 +289,9 @@ impl Reducer {
         thread_id: &str,
         turn_id: &str,
         payload: &RawPayloadRef,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<Vec<String>, ReduceError> {
-        let mut value = self.read_payload(payload)?;
+        let mut value = payloads.read_payload(payload)?;
         let Some(Value::Array(output_items)) = value.get_mut("output_items").map(Value::take)
         else {
             bail!(

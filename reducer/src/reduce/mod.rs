@@ -10,7 +10,9 @@
 //! - No clock, randomness, environment or hash-map iteration order reaches the
 //!   output: every map in the graph is a `BTreeMap`, and every "first"/"all"
 //!   rule iterates in the byte-wise id order upstream's maps impose.
-//! - The only I/O is reading payload files through the `PayloadSource`.
+//! - No I/O: payload documents come from the `PayloadSource` the caller
+//!   passes to each `apply`, so the fold is a pure function of the events and
+//!   the documents it is given, and `Reducer` is plain data (`Clone`).
 //! - Indexes are derived data: each one mirrors a scan upstream performs, and
 //!   is updated wherever the scanned data changes.
 
@@ -67,6 +69,7 @@ struct EventContext {
 }
 
 /// A resumable fold over one bundle's events.
+#[derive(Debug, Clone)]
 pub struct Reducer {
     /// The graph, except `conversation_items`, which live in `items` until `finish`.
     trace: RolloutTrace,
@@ -102,7 +105,6 @@ pub struct Reducer {
     /// message to the model.
     pending_edges: Vec<PendingEdge>,
     index: Index,
-    payloads: Box<dyn PayloadSource + Send>,
     diagnostics: Vec<Diagnostic>,
     /// Place of the event being applied, for diagnostics raised deep inside.
     place: Place,
@@ -111,8 +113,8 @@ pub struct Reducer {
 }
 
 impl Reducer {
-    /// A reducer for the bundle described by `manifest`, reading payloads from `payloads`.
-    pub fn new(manifest: &TraceBundleManifest, payloads: Box<dyn PayloadSource + Send>) -> Self {
+    /// A reducer for the bundle described by `manifest`.
+    pub fn new(manifest: &TraceBundleManifest) -> Self {
         Reducer {
             trace: RolloutTrace::new(
                 manifest.trace_id.clone(),
@@ -131,7 +133,6 @@ impl Reducer {
             pending_cell_events: HashMap::new(),
             pending_edges: Vec::new(),
             index: Index::default(),
-            payloads,
             diagnostics: Vec::new(),
             place: Place::default(),
             events: 0,
@@ -144,7 +145,12 @@ impl Reducer {
     /// On error the reducer may hold part of the event's effects, as
     /// upstream's does; callers that continue must rebuild from the events
     /// before it.
-    pub fn apply(&mut self, event: &RawTraceEvent, place: &Place) -> Result<(), ReduceError> {
+    pub fn apply(
+        &mut self,
+        event: &RawTraceEvent,
+        place: &Place,
+        payloads: &mut dyn PayloadSource,
+    ) -> Result<(), ReduceError> {
         self.place = place.clone();
         self.events += 1;
         for payload in event.payload.payload_refs() {
@@ -174,7 +180,13 @@ impl Reducer {
                 thread_id,
                 agent_path,
                 metadata_payload,
-            } => self.start_thread(&cx, thread_id, agent_path, metadata_payload.as_ref()),
+            } => self.start_thread(
+                &cx,
+                thread_id,
+                agent_path,
+                metadata_payload.as_ref(),
+                payloads,
+            ),
             RawTraceEventPayload::ThreadEnded { thread_id, status } => {
                 self.end_thread(&cx, thread_id, *status)
             }
@@ -203,6 +215,7 @@ impl Reducer {
                     provider_name,
                     request_payload,
                 },
+                payloads,
             ),
             RawTraceEventPayload::InferenceCompleted {
                 inference_call_id,
@@ -217,6 +230,7 @@ impl Reducer {
                 },
                 upstream_request_id.as_deref(),
                 Some(response_payload),
+                payloads,
             ),
             RawTraceEventPayload::InferenceFailed {
                 inference_call_id,
@@ -229,6 +243,7 @@ impl Reducer {
                 inference::InferenceOutcome::Failed,
                 upstream_request_id.as_deref(),
                 partial_response_payload.as_ref(),
+                payloads,
             ),
             RawTraceEventPayload::InferenceCancelled {
                 inference_call_id,
@@ -241,6 +256,7 @@ impl Reducer {
                 inference::InferenceOutcome::Cancelled,
                 upstream_request_id.as_deref(),
                 partial_response_payload.as_ref(),
+                payloads,
             ),
             RawTraceEventPayload::ToolCallStarted {
                 tool_call_id,
@@ -261,6 +277,7 @@ impl Reducer {
                     summary,
                     invocation_payload: invocation_payload.as_ref(),
                 },
+                payloads,
             ),
             RawTraceEventPayload::McpToolCallCorrelationAssigned {
                 tool_call_id,
@@ -269,17 +286,23 @@ impl Reducer {
             RawTraceEventPayload::ToolCallRuntimeStarted {
                 tool_call_id,
                 runtime_payload,
-            } => self.start_tool_runtime(&cx, tool_call_id, runtime_payload),
+            } => self.start_tool_runtime(&cx, tool_call_id, runtime_payload, payloads),
             RawTraceEventPayload::ToolCallRuntimeEnded {
                 tool_call_id,
                 status,
                 runtime_payload,
-            } => self.end_tool_runtime(&cx, tool_call_id, *status, runtime_payload),
+            } => self.end_tool_runtime(&cx, tool_call_id, *status, runtime_payload, payloads),
             RawTraceEventPayload::ToolCallEnded {
                 tool_call_id,
                 status,
                 result_payload,
-            } => self.end_tool_call(&cx, tool_call_id, *status, result_payload.as_ref()),
+            } => self.end_tool_call(
+                &cx,
+                tool_call_id,
+                *status,
+                result_payload.as_ref(),
+                payloads,
+            ),
             RawTraceEventPayload::CodeCellStarted {
                 runtime_cell_id,
                 model_visible_call_id,
@@ -343,7 +366,7 @@ impl Reducer {
             RawTraceEventPayload::CompactionInstalled {
                 compaction_id,
                 checkpoint_payload,
-            } => self.install_compaction(&cx, compaction_id, checkpoint_payload),
+            } => self.install_compaction(&cx, compaction_id, checkpoint_payload, payloads),
             RawTraceEventPayload::AgentResultObserved {
                 edge_id,
                 child_thread_id,
@@ -381,37 +404,12 @@ impl Reducer {
     /// Runs the end-of-replay rules on a copy of the state and returns the
     /// graph; the reducer itself can go on folding events.
     pub fn finish(&self) -> Result<Reduction, ReduceError> {
-        let mut finished = self.clone_without_payloads();
-        finished.finalize()?;
-        Ok(finished.into_reduction())
+        self.clone().into_finished()
     }
 
     /// The graph as it stands, without the end-of-replay rules.
     pub fn into_unfinished(self) -> Reduction {
         self.into_reduction()
-    }
-
-    /// A copy of the whole state. End-of-replay rules read no payloads, so
-    /// the copy gets a source that has none.
-    fn clone_without_payloads(&self) -> Reducer {
-        Reducer {
-            trace: self.trace.clone(),
-            items: self.items.clone(),
-            match_keys: self.match_keys.clone(),
-            next_terminal_operation_ordinal: self.next_terminal_operation_ordinal,
-            snapshots: self.snapshots.clone(),
-            pending_replacements: self.pending_replacements.clone(),
-            last_requests: self.last_requests.clone(),
-            runtime_cells: self.runtime_cells.clone(),
-            pending_cells: self.pending_cells.clone(),
-            pending_cell_events: self.pending_cell_events.clone(),
-            pending_edges: self.pending_edges.clone(),
-            index: self.index.clone(),
-            payloads: Box::new(crate::bundle::NoPayloads),
-            diagnostics: self.diagnostics.clone(),
-            place: self.place.clone(),
-            events: self.events,
-        }
     }
 
     /// Runs the end-of-replay rules and returns the graph, consuming the reducer.
@@ -444,10 +442,5 @@ impl Reducer {
         self.trace
             .raw_payloads
             .insert(payload.raw_payload_id.clone(), payload.clone());
-    }
-
-    /// Reads a payload document, tagging errors with its path.
-    fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<serde_json::Value, ReduceError> {
-        self.payloads.read_payload(payload)
     }
 }

@@ -29,6 +29,7 @@ use super::conversation::Sighted;
 use super::normalize::NormalizedItem;
 use super::normalize::normalize_item;
 use super::normalize::normalize_items;
+use crate::bundle::PayloadSource;
 use crate::bundle::ScannedInput;
 use crate::bundle::ScannedRequest;
 use crate::error::ReduceError;
@@ -86,6 +87,7 @@ impl Reducer {
         thread_id: &str,
         payload: &RawPayloadRef,
         scan: ScannedRequest,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<RequestItems, ReduceError> {
         let id = &payload.raw_payload_id;
         let ranges = match scan.input() {
@@ -113,7 +115,7 @@ impl Reducer {
         else {
             // Only the whole document can say why an item does not decode.
             let mut value =
-                crate::bundle::parse_payload(payload, scan.bytes(), &self.payloads.limits())?;
+                crate::bundle::parse_payload(payload, scan.bytes(), &payloads.limits())?;
             return request_items_of(&mut value, payload).map(RequestItems::normalized);
         };
         let mut decoded = decoded.into_iter();
@@ -142,6 +144,7 @@ impl Reducer {
         &mut self,
         request: RequestItems,
         payload: &RawPayloadRef,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<Vec<Sighted>, ReduceError> {
         let mut sighted = Vec::with_capacity(request.items.len());
         for (position, item) in request.items.into_iter().enumerate() {
@@ -158,7 +161,7 @@ impl Reducer {
             }
         }
         if let Some(scan) = request.scan {
-            self.payloads.recycle(scan.into_bytes());
+            payloads.recycle(scan.into_bytes());
         }
         Ok(sighted)
     }
@@ -210,6 +213,7 @@ impl Reducer {
         thread_id: &str,
         memo: Option<RequestMemo>,
         reconciled: &[ItemIndex],
+        payloads: &mut dyn PayloadSource,
     ) {
         let Some(RequestMemo {
             scan: Some(scan),
@@ -217,7 +221,7 @@ impl Reducer {
         }) = memo
         else {
             if let Some(last) = self.last_requests.remove(thread_id) {
-                self.payloads.recycle(last.scan.into_bytes());
+                payloads.recycle(last.scan.into_bytes());
             }
             return;
         };
@@ -229,7 +233,7 @@ impl Reducer {
             .last_requests
             .insert(thread_id.to_string(), LastRequest { scan, became });
         if let Some(replaced) = replaced {
-            self.payloads.recycle(replaced.scan.into_bytes());
+            payloads.recycle(replaced.scan.into_bytes());
         }
     }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::EventContext;
 use super::Reducer;
+use crate::bundle::PayloadSource;
 use crate::error::ReduceError;
 use crate::error::bail;
 use crate::model::ExecutionStatus;
@@ -122,8 +123,9 @@ impl Reducer {
         thread_id: &str,
         kind: &ToolCallKind,
         payload: &RawPayloadRef,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<String, ReduceError> {
-        let value = self.read_payload(payload)?;
+        let value = payloads.read_payload(payload)?;
         let begin = ExecCommandBeginPayload::deserialize(&value).map_err(|error| {
             ReduceError::caused(
                 format!(

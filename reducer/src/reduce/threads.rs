@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::EventContext;
 use super::Reducer;
+use crate::bundle::PayloadSource;
 use crate::error::ReduceError;
 use crate::error::bail;
 use crate::model::AgentOrigin;
@@ -33,13 +34,14 @@ impl Reducer {
         thread_id: &str,
         event_agent_path: &str,
         metadata_payload: Option<&RawPayloadRef>,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<(), ReduceError> {
         if self.trace.threads.contains_key(thread_id) {
             bail!("duplicate thread start for {thread_id}");
         }
         let metadata = match metadata_payload {
             Some(payload) => {
-                let value = self.read_payload(payload)?;
+                let value = payloads.read_payload(payload)?;
                 let metadata = ThreadStartedMetadata::deserialize(&value).map_err(|error| {
                     ReduceError::caused(
                         format!("parse thread metadata {}", payload.raw_payload_id),

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::EventContext;
 use super::Reducer;
+use crate::bundle::PayloadSource;
 use crate::error::ReduceError;
 use crate::error::bail;
 use crate::model::ConversationItemKind;
@@ -44,6 +45,7 @@ impl Reducer {
         &mut self,
         cx: &EventContext,
         started: StartedToolCall<'_>,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<(), ReduceError> {
         let tool_call_id = started.tool_call_id;
         if self.trace.tool_calls.contains_key(tool_call_id) {
@@ -104,7 +106,7 @@ impl Reducer {
             None => (Vec::new(), Vec::new()),
         };
         let invocation = match started.invocation_payload {
-            Some(payload) => Some((payload, self.read_payload(payload)?)),
+            Some(payload) => Some((payload, payloads.read_payload(payload)?)),
             None => None,
         };
         let terminal_operation_id = match (started.kind, &invocation) {
@@ -197,6 +199,7 @@ impl Reducer {
         cx: &EventContext,
         tool_call_id: &str,
         payload: &RawPayloadRef,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<(), ReduceError> {
         let Some(tool) = self.trace.tool_calls.get_mut(tool_call_id) else {
             bail!("tool runtime start referenced unknown call {tool_call_id}");
@@ -217,6 +220,7 @@ impl Reducer {
                 &thread_id,
                 &kind,
                 payload,
+                payloads,
             )?;
             if let Some(tool) = self.trace.tool_calls.get_mut(tool_call_id) {
                 tool.summary = ToolCallSummary::Terminal {
@@ -226,7 +230,7 @@ impl Reducer {
             }
             self.sync_terminal_observation(tool_call_id);
         }
-        self.observe_agent_runtime_start(tool_call_id, &kind, payload)
+        self.observe_agent_runtime_start(tool_call_id, &kind, payload, payloads)
     }
 
     /// `reduction.md` §9.4.
@@ -236,6 +240,7 @@ impl Reducer {
         tool_call_id: &str,
         status: ExecutionStatus,
         payload: &RawPayloadRef,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<(), ReduceError> {
         let Some(tool) = self.trace.tool_calls.get_mut(tool_call_id) else {
             bail!("tool runtime end referenced unknown call {tool_call_id}");
@@ -244,11 +249,11 @@ impl Reducer {
         let operation_id = tool.terminal_operation_id.clone();
         // Upstream reads this payload once for the terminal and once for the
         // agent check; the file is the same, so one read serves both.
-        let value = self.read_payload(payload)?;
+        let value = payloads.read_payload(payload)?;
         if let Some(operation_id) = operation_id {
             self.end_terminal_operation(cx, &operation_id, status, Some((payload, &value)))?;
         }
-        self.observe_agent_runtime_end(cx, tool_call_id, payload, &value)
+        self.observe_agent_runtime_end(cx, tool_call_id, payload, &value, payloads)
     }
 
     /// `reduction.md` §9.5.
@@ -258,6 +263,7 @@ impl Reducer {
         tool_call_id: &str,
         status: ExecutionStatus,
         result_payload: Option<&RawPayloadRef>,
+        payloads: &mut dyn PayloadSource,
     ) -> Result<(), ReduceError> {
         let Some(tool) = self.trace.tool_calls.get_mut(tool_call_id) else {
             bail!("tool call end referenced unknown call {tool_call_id}");
@@ -270,7 +276,7 @@ impl Reducer {
             .filter(|_| tool.raw_runtime_payload_ids.is_empty());
         if let Some(operation_id) = ends_operation {
             let value = match result_payload {
-                Some(payload) => Some((payload, self.read_payload(payload)?)),
+                Some(payload) => Some((payload, payloads.read_payload(payload)?)),
                 None => None,
             };
             let result = value.as_ref().map(|(payload, value)| (*payload, value));

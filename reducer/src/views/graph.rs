@@ -21,7 +21,6 @@ use crate::model::Compaction;
 use crate::model::ExecutionStatus;
 use crate::model::ExecutionWindow;
 use crate::model::InferenceCall;
-use crate::model::InteractionEdgeKind;
 use crate::model::ProducerRef;
 use crate::model::RolloutTrace;
 use crate::model::ToolCall;
@@ -453,45 +452,7 @@ pub(crate) fn tool_name(tool: &ToolCall) -> String {
     {
         return label.clone();
     }
-    kind_name(&tool.kind).to_string()
-}
-
-/// The snake_case name of a tool kind, as `state.json` spells its `type`.
-pub(crate) fn kind_name(kind: &ToolCallKind) -> &'static str {
-    match kind {
-        ToolCallKind::ExecCommand => "exec_command",
-        ToolCallKind::WriteStdin => "write_stdin",
-        ToolCallKind::ApplyPatch => "apply_patch",
-        ToolCallKind::Mcp { .. } => "mcp",
-        ToolCallKind::Web => "web",
-        ToolCallKind::ImageGeneration => "image_generation",
-        ToolCallKind::SpawnAgent => "spawn_agent",
-        ToolCallKind::AssignAgentTask => "assign_agent_task",
-        ToolCallKind::SendMessage => "send_message",
-        ToolCallKind::WaitAgent => "wait_agent",
-        ToolCallKind::CloseAgent => "close_agent",
-        ToolCallKind::Other { .. } => "other",
-    }
-}
-
-pub(crate) fn status_name(status: ExecutionStatus) -> &'static str {
-    match status {
-        ExecutionStatus::Running => "running",
-        ExecutionStatus::Completed => "completed",
-        ExecutionStatus::Failed => "failed",
-        ExecutionStatus::Cancelled => "cancelled",
-        ExecutionStatus::Aborted => "aborted",
-    }
-}
-
-pub(crate) fn edge_kind_name(kind: InteractionEdgeKind) -> &'static str {
-    match kind {
-        InteractionEdgeKind::SpawnAgent => "spawn_agent",
-        InteractionEdgeKind::AssignAgentTask => "assign_agent_task",
-        InteractionEdgeKind::SendMessage => "send_message",
-        InteractionEdgeKind::AgentResult => "agent_result",
-        InteractionEdgeKind::CloseAgent => "close_agent",
-    }
+    tool.kind.as_str().to_string()
 }
 
 /// The command a person typed, without the `bash -lc` wrapper.

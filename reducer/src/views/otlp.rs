@@ -52,9 +52,7 @@ use super::ViewOptions;
 use super::graph::Attach;
 use super::graph::Entry;
 use super::graph::Graph;
-use super::graph::edge_kind_name;
 use super::graph::shown_command;
-use super::graph::status_name;
 use super::graph::tool_name;
 use crate::model::AgentThread;
 use crate::model::CodeCell;
@@ -278,7 +276,7 @@ impl Builder<'_, '_> {
             Some(ended) => (ended.max(window.started_at_unix_ms), false),
             None => (self.graph.end_unix_ms.max(window.started_at_unix_ms), true),
         };
-        attributes.push(attribute("codex.status", text(status_name(window.status))));
+        attributes.push(attribute("codex.status", text(window.status.as_str())));
         if open {
             attributes.push(attribute("codex.open", boolean(true)));
         }
@@ -705,7 +703,7 @@ fn add_links(graph: &Graph<'_>, ids: &Ids, spans: &mut [Span]) {
             "traceId": ids.trace_id,
             "spanId": ids.span(from.0, &from.1),
             "attributes": [
-                attribute("codex.edge.kind", text(edge_kind_name(edge.kind))),
+                attribute("codex.edge.kind", text(edge.kind.as_str())),
                 attribute("codex.edge.id", text(&edge.edge_id)),
             ],
         });

@@ -29,9 +29,7 @@ use serde_json::json;
 
 use super::graph::Attach;
 use super::graph::Graph;
-use super::graph::edge_kind_name;
 use super::graph::shown_command;
-use super::graph::status_name;
 use super::graph::tool_name;
 use super::text::cut;
 use super::text::one_line;
@@ -95,7 +93,7 @@ fn build(trace: &RolloutTrace) -> (Value, Vec<Value>) {
     let other = json!({
         "rollout_id": trace.rollout_id,
         "trace_id": trace.trace_id,
-        "status": status_name(trace.status.into()),
+        "status": trace.status.as_str(),
         "source": "rollout-trace state.json",
     });
 
@@ -222,7 +220,7 @@ fn build(trace: &RolloutTrace) -> (Value, Vec<Value>) {
         ) else {
             continue;
         };
-        flows.extend(flow(edge_kind_name(edge.kind), "edge", from, to));
+        flows.extend(flow(edge.kind.as_str(), "edge", from, to));
     }
     for tool in trace.tool_calls.values() {
         let ToolCallRequester::CodeCell { code_cell_id } = &tool.requester else {
@@ -293,7 +291,7 @@ fn slices<'a>(graph: &Graph<'a>) -> BTreeMap<&'a str, Vec<Slice<'a>>> {
                         "agent_path": thread.agent_path,
                         "nickname": thread.nickname,
                         "model": thread.default_model,
-                        "status": status_name(thread.execution.status),
+                        "status": thread.execution.status.as_str(),
                     }),
                     open,
                 ),
@@ -315,7 +313,7 @@ fn slices<'a>(graph: &Graph<'a>) -> BTreeMap<&'a str, Vec<Slice<'a>>> {
                     args: with_open(
                         json!({
                             "codex_turn_id": turn.codex_turn_id,
-                            "status": status_name(turn.execution.status),
+                            "status": turn.execution.status.as_str(),
                         }),
                         open,
                     ),
@@ -340,7 +338,7 @@ fn slices<'a>(graph: &Graph<'a>) -> BTreeMap<&'a str, Vec<Slice<'a>>> {
                 parent: None,
                 args: with_open(
                     json!({"codex_turn_id": turn.codex_turn_id,
-                        "status": status_name(turn.execution.status)}),
+                        "status": turn.execution.status.as_str()}),
                     open,
                 ),
             },
@@ -364,7 +362,7 @@ fn slices<'a>(graph: &Graph<'a>) -> BTreeMap<&'a str, Vec<Slice<'a>>> {
                 args: with_open(
                     json!({
                         "code_cell_id": cell.code_cell_id,
-                        "status": status_name(cell.execution.status),
+                        "status": cell.execution.status.as_str(),
                         "runtime_status": cell.runtime_status,
                         "nested_tool_calls": cell.nested_tool_call_ids.len(),
                         "yielded_at_unix_ms": cell.yielded_at_unix_ms,
@@ -378,7 +376,7 @@ fn slices<'a>(graph: &Graph<'a>) -> BTreeMap<&'a str, Vec<Slice<'a>>> {
         let (start_us, end_us, open) = span(&call.execution, end);
         let mut args = json!({
             "inference_call_id": call.inference_call_id,
-            "status": status_name(call.execution.status),
+            "status": call.execution.status.as_str(),
             "model": call.model,
             "provider": call.provider_name,
             "response_id": call.response_id,
@@ -425,7 +423,7 @@ fn slices<'a>(graph: &Graph<'a>) -> BTreeMap<&'a str, Vec<Slice<'a>>> {
                     json!({
                         "compaction_request_id": request.compaction_request_id,
                         "compaction_id": request.compaction_id,
-                        "status": status_name(request.execution.status),
+                        "status": request.execution.status.as_str(),
                         "model": request.model,
                     }),
                     open,
@@ -454,7 +452,7 @@ fn slices<'a>(graph: &Graph<'a>) -> BTreeMap<&'a str, Vec<Slice<'a>>> {
                 args: with_open(
                     json!({
                         "tool_call_id": tool.tool_call_id,
-                        "status": status_name(tool.execution.status),
+                        "status": tool.execution.status.as_str(),
                         "kind": tool.kind,
                         "call_id": tool.model_visible_call_id,
                         "requester": requester,
@@ -507,7 +505,7 @@ fn slices<'a>(graph: &Graph<'a>) -> BTreeMap<&'a str, Vec<Slice<'a>>> {
                     json!({
                         "operation_id": operation.operation_id,
                         "terminal_id": operation.terminal_id,
-                        "status": status_name(operation.execution.status),
+                        "status": operation.execution.status.as_str(),
                         "command": command,
                         "exit_code": exit_code,
                     }),

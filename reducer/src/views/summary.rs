@@ -26,9 +26,7 @@ use super::fold::fold;
 use super::graph::Attach;
 use super::graph::Entry;
 use super::graph::Graph;
-use super::graph::edge_kind_name;
 use super::graph::shown_command;
-use super::graph::status_name;
 use super::graph::tool_name;
 use super::graph::window_ms;
 use super::text::Line;
@@ -186,7 +184,7 @@ impl<'g, 'a> Summary<'g, 'a> {
             line.push(
                 format!(
                     "{} edge with unknown ends: {}",
-                    edge_kind_name(edge.kind),
+                    edge.kind.as_str(),
                     edge.edge_id
                 ),
                 Style::Warn,
@@ -365,7 +363,7 @@ impl<'g, 'a> Summary<'g, 'a> {
     fn turn_shape(&self, turn: &CodexTurn) -> String {
         format!(
             "{}|{}",
-            status_name(turn.execution.status),
+            turn.execution.status.as_str(),
             self.turn_contents(&[turn])
         )
     }
@@ -534,7 +532,7 @@ impl<'g, 'a> Summary<'g, 'a> {
     /// What makes two entries alike for folding: kind, name, status, exit
     /// code and edges.
     fn shape(&self, entry: &Entry<'a>) -> String {
-        let status = status_name(entry_status(self.graph, entry));
+        let status = entry_status(self.graph, entry).as_str();
         match entry {
             Entry::Inference(call) => format!(
                 "inference|{}|{status}|{}",
@@ -564,7 +562,7 @@ impl<'g, 'a> Summary<'g, 'a> {
         format!(
             "tool|{}|{}|{exit}|{}",
             tool_name(tool),
-            status_name(tool.execution.status),
+            tool.execution.status.as_str(),
             self.edge_shape(Attach::ToolCall(&tool.tool_call_id))
         )
     }
@@ -572,10 +570,10 @@ impl<'g, 'a> Summary<'g, 'a> {
     fn edge_shape(&self, place: Attach<'_>) -> String {
         let mut shape = String::new();
         for edge in self.outgoing.get(&place).into_iter().flatten() {
-            shape.push_str(&format!(">{}{:?}", edge_kind_name(edge.kind), edge.target));
+            shape.push_str(&format!(">{}{:?}", edge.kind.as_str(), edge.target));
         }
         for edge in self.incoming.get(&place).into_iter().flatten() {
-            shape.push_str(&format!("<{}{:?}", edge_kind_name(edge.kind), edge.source));
+            shape.push_str(&format!("<{}{:?}", edge.kind.as_str(), edge.source));
         }
         shape
     }
@@ -730,7 +728,7 @@ impl<'g, 'a> Summary<'g, 'a> {
             line.push(
                 format!(
                     "← {} from {}",
-                    edge_kind_name(edge.kind),
+                    edge.kind.as_str(),
                     self.graph.anchor_agent(&edge.source)
                 ),
                 Style::Accent,
@@ -742,7 +740,7 @@ impl<'g, 'a> Summary<'g, 'a> {
             line.push(
                 format!(
                     "→ {} to {}",
-                    edge_kind_name(edge.kind),
+                    edge.kind.as_str(),
                     self.graph.anchor_agent(&edge.target)
                 ),
                 Style::Accent,
@@ -864,7 +862,7 @@ fn push_status_word(line: &mut Line, status: ExecutionStatus) {
 fn status_word(status: ExecutionStatus) -> String {
     match status {
         ExecutionStatus::Failed => "FAILED".to_string(),
-        other => status_name(other).to_string(),
+        other => other.as_str().to_string(),
     }
 }
 

@@ -15,7 +15,6 @@
 
 use super::ViewOptions;
 use super::graph::Graph;
-use super::graph::status_name;
 use super::graph::tool_name;
 use super::text::Line;
 use super::text::Style;
@@ -24,7 +23,6 @@ use super::text::plural;
 use super::text::sanitize_block;
 use super::text::wrap;
 use crate::model::AgentThread;
-use crate::model::ConversationChannel;
 use crate::model::ConversationItem;
 use crate::model::ConversationItemKind;
 use crate::model::ConversationPart;
@@ -132,9 +130,9 @@ fn item_lines(
         .strip_prefix("conversation_item:")
         .map_or(item.item_id.clone(), |n| format!("#{n}"));
     line.push(format!("{number} "), Style::Dim);
-    line.push(role_name(item.role), role_style(item.role));
+    line.push(item.role.as_str(), role_style(item.role));
     if let Some(channel) = item.channel {
-        line.plain(format!(" · {}", channel_name(channel)));
+        line.plain(format!(" · {}", channel.as_str()));
     }
     let (what, status) = describe(graph, item);
     if !what.is_empty() {
@@ -146,7 +144,7 @@ fn item_lines(
         } else {
             Style::Warn
         };
-        line.push(format!(" · {}", status_name(status)), style);
+        line.push(format!(" · {}", status.as_str()), style);
     }
     if let Some(compaction_id) = graph.compaction_of_item(&item.item_id)
         && item.kind != ConversationItemKind::CompactionMarker
@@ -294,30 +292,11 @@ fn payload_path(graph: &Graph<'_>, raw_payload_id: &str) -> String {
         .map_or(raw_payload_id.to_string(), |payload| payload.path.clone())
 }
 
-fn role_name(role: ConversationRole) -> &'static str {
-    match role {
-        ConversationRole::System => "system",
-        ConversationRole::Developer => "developer",
-        ConversationRole::User => "user",
-        ConversationRole::Assistant => "assistant",
-        ConversationRole::Tool => "tool",
-    }
-}
-
 fn role_style(role: ConversationRole) -> Style {
     match role {
         ConversationRole::System | ConversationRole::Developer => Style::Dim,
         ConversationRole::User => Style::Accent,
         ConversationRole::Assistant => Style::Good,
         ConversationRole::Tool => Style::Bold,
-    }
-}
-
-fn channel_name(channel: ConversationChannel) -> &'static str {
-    match channel {
-        ConversationChannel::Analysis => "analysis",
-        ConversationChannel::Commentary => "commentary",
-        ConversationChannel::Final => "final",
-        ConversationChannel::Summary => "summary",
     }
 }

@@ -10,10 +10,10 @@ use std::sync::atomic::Ordering;
 
 use super::EventContext;
 use super::TracePayload;
-use super::recorder::Sink;
-use super::recorder::TurnScope;
-use super::recorder::optional_payload;
-use super::recorder::record;
+use super::sink::Sink;
+use super::sink::TurnScope;
+use super::sink::optional_payload;
+use super::sink::record;
 use crate::model::CodeCellRuntimeStatus;
 use crate::model::ExecutionStatus;
 use crate::model::RawPayloadKind;

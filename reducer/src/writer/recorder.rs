@@ -18,9 +18,6 @@ use std::io::Write;
 use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering;
 
 use super::BundleIdentity;
 use super::EventContext;
@@ -35,6 +32,11 @@ use super::handles::InferenceAttempt;
 use super::handles::ToolCallRecorder;
 use super::handles::ToolCallStart;
 use super::new_trace_id;
+use super::sink::ErrorHook;
+use super::sink::Sink;
+use super::sink::TurnScope;
+use super::sink::optional_payload;
+use super::sink::record;
 use crate::model::ExecutionStatus;
 use crate::model::RawPayloadKind;
 use crate::model::RolloutStatus;
@@ -47,9 +49,6 @@ use crate::raw::RawTraceEventPayload;
 /// not, so that a variable set for Codex does not silently start recording
 /// prompts and tool output in every other runtime that embeds this crate.
 pub const TRACE_ROOT_ENV: &str = "ROLLOUT_TRACE_ROOT";
-
-/// Receives the first failure of a rollout's recording.
-pub type ErrorHook = Arc<dyn Fn(&WriteError) + Send + Sync>;
 
 /// How a `Recorder` creates its bundle and reports failure.
 #[derive(Clone)]
@@ -115,72 +114,6 @@ pub fn trace_root_from_env() -> Option<PathBuf> {
 /// The bundle folder name of the reference producer: `trace-<trace_id>-<root_thread_id>`.
 pub fn bundle_folder_name(trace_id: &str, root_thread_id: &str) -> String {
     format!("trace-{trace_id}-{root_thread_id}")
-}
-
-/// The writer of one rollout and the failure state its handles share.
-pub(super) struct Sink {
-    writer: TraceWriter,
-    failed: AtomicBool,
-    on_error: ErrorHook,
-    /// Ordinal of the next `compaction_request:<n>` id.
-    next_compaction_request: AtomicU64,
-}
-
-impl Sink {
-    /// Runs one recording step unless recording has stopped; a failure
-    /// stops it and is reported if it is the first.
-    pub(super) fn record(&self, step: impl FnOnce(&TraceWriter) -> Result<(), WriteError>) {
-        if self.failed.load(Ordering::Acquire) {
-            return;
-        }
-        if let Err(error) = step(&self.writer) {
-            self.fail(&error);
-        }
-    }
-
-    fn fail(&self, error: &WriteError) {
-        if !self.failed.swap(true, Ordering::AcqRel) {
-            (self.on_error)(error);
-        }
-    }
-
-    pub(super) fn next_compaction_request_id(&self) -> String {
-        let ordinal = self.next_compaction_request.fetch_add(1, Ordering::SeqCst);
-        format!("compaction_request:{ordinal}")
-    }
-}
-
-impl Drop for Sink {
-    /// The last handle of a rollout flushes its buffered lines.
-    fn drop(&mut self) {
-        if self.failed.load(Ordering::Acquire) {
-            return;
-        }
-        if let Err(error) = self.writer.flush() {
-            self.fail(&error);
-        }
-    }
-}
-
-/// Runs `step` on the sink of an enabled handle.
-pub(super) fn record(
-    sink: &Option<Arc<Sink>>,
-    step: impl FnOnce(&TraceWriter) -> Result<(), WriteError>,
-) {
-    if let Some(sink) = sink {
-        sink.record(step);
-    }
-}
-
-/// Writes an optional payload and returns its reference.
-pub(super) fn optional_payload(
-    writer: &TraceWriter,
-    kind: RawPayloadKind,
-    value: Option<&dyn TracePayload>,
-) -> Result<Option<crate::model::RawPayloadRef>, WriteError> {
-    value
-        .map(|value| writer.write_payload(kind, value))
-        .transpose()
 }
 
 /// The root handle of one rollout: one bundle, shared by all its threads.
@@ -261,30 +194,23 @@ impl Recorder {
     /// Records through an existing writer.
     pub fn with_writer(writer: TraceWriter, on_error: ErrorHook) -> Recorder {
         Recorder {
-            sink: Some(Arc::new(Sink {
-                writer,
-                failed: AtomicBool::new(false),
-                on_error,
-                next_compaction_request: AtomicU64::new(1),
-            })),
+            sink: Some(Arc::new(Sink::new(writer, on_error))),
         }
     }
 
     /// Whether calls are recorded: enabled and no failure so far.
     pub fn is_recording(&self) -> bool {
-        self.sink
-            .as_ref()
-            .is_some_and(|sink| !sink.failed.load(Ordering::Acquire))
+        self.sink.as_ref().is_some_and(|sink| sink.is_recording())
     }
 
     /// The bundle folder, when enabled.
     pub fn bundle_folder(&self) -> Option<&Path> {
-        self.sink.as_ref().map(|sink| sink.writer.folder())
+        self.sink.as_ref().map(|sink| sink.writer().folder())
     }
 
     /// The writer, for events the handles do not cover (`other`, say).
     pub fn writer(&self) -> Option<&TraceWriter> {
-        self.sink.as_ref().map(|sink| &sink.writer)
+        self.sink.as_ref().map(|sink| sink.writer())
     }
 
     /// Writes buffered lines now (see `FlushPolicy::Buffered`).
@@ -302,7 +228,7 @@ impl Recorder {
         let thread_id = self
             .sink
             .as_ref()
-            .map(|sink| sink.writer.manifest().root_thread_id.clone())
+            .map(|sink| sink.writer().manifest().root_thread_id.clone())
             .unwrap_or_default();
         self.start_thread(&thread_id, agent_path, metadata)
     }
@@ -332,7 +258,7 @@ impl Recorder {
         let is_root = self
             .sink
             .as_ref()
-            .is_some_and(|sink| sink.writer.manifest().root_thread_id == thread_id);
+            .is_some_and(|sink| sink.writer().manifest().root_thread_id == thread_id);
         ThreadRecorder {
             sink: self.sink.clone(),
             thread_id: Arc::from(thread_id),
@@ -421,20 +347,6 @@ impl ThreadRecorder {
             }
             Ok(())
         });
-    }
-}
-
-/// The thread and turn a handle records for.
-#[derive(Clone, Debug)]
-pub(super) struct TurnScope {
-    pub(super) thread_id: Arc<str>,
-    pub(super) codex_turn_id: Arc<str>,
-}
-
-impl TurnScope {
-    /// The envelope context of the turn's events.
-    pub(super) fn context(&self) -> EventContext {
-        EventContext::turn(&*self.thread_id, &*self.codex_turn_id)
     }
 }
 
@@ -563,14 +475,5 @@ impl TurnRecorder {
             )?;
             Ok(())
         });
-    }
-}
-
-impl fmt::Debug for Sink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sink")
-            .field("writer", &self.writer)
-            .field("failed", &self.failed.load(Ordering::Acquire))
-            .finish_non_exhaustive()
     }
 }
