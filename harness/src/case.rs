@@ -183,7 +183,9 @@ mod tests {
 
     #[test]
     fn discovery_is_sorted_and_lookup_matches_it() -> io::Result<()> {
-        let temp = crate::testing::TempDir::new("discover")?;
+        let temp = tempfile::Builder::new()
+            .prefix("harness-discover-")
+            .tempdir()?;
         let root = temp.path().join("corpus");
         for folder in ["ok/0002_b", "err/0001_a", "ok/0001_a", "ok/0001_a/payloads"] {
             std::fs::create_dir_all(root.join(folder))?;

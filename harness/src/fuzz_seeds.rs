@@ -15,7 +15,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use crate::tracegen::GenOptions;
+use tracegen::GenOptions;
 
 /// Separates the parts of a fuzz input; never valid in UTF-8 JSON.
 pub const PART_SEPARATOR: u8 = 0xFF;

@@ -7,8 +7,7 @@
 //! expectation files bless writes (`expected.json` or `expected.err`, and
 //! `diagnostics.txt` when the reduction has diagnostics).
 //!
-//! It also holds [`tracegen`], the deterministic generator of large bundles
-//! that `cargo xtask gen-trace`, the benchmark and the property tests use.
+//! It also writes the fuzz target's seed corpus ([`fuzz_seeds`]).
 //!
 //! Invariants: nothing here writes inside `corpus/` except [`bless::apply`]
 //! (expectation files) and [`new_case::create`] (a whole new case folder, for
@@ -30,13 +29,11 @@ pub mod case;
 pub mod config;
 pub mod fuzz_seeds;
 pub mod integrity;
-pub mod json_diff;
 pub mod new_case;
 pub mod redact;
 pub mod render;
 pub mod run;
 pub mod shape;
-pub mod tracegen;
 pub mod trial;
 pub mod verdict;
 

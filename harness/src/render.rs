@@ -24,8 +24,8 @@ use crate::case::CaseKind;
 use crate::case::Corpus;
 use crate::case::DIAGNOSTICS;
 use crate::case::EXPECTED_JSON;
-use crate::json_diff;
 use crate::verdict::Problem;
+use rollout_trace::json_diff;
 
 /// Lines of unchanged context around each change of a unified diff.
 pub const CONTEXT_LINES: usize = 3;

@@ -19,9 +19,9 @@
 
 use serde_json::Value;
 
-use crate::json_diff;
-use crate::json_diff::Change;
 use crate::run::Output;
+use rollout_trace::json_diff;
+use rollout_trace::json_diff::Change;
 
 /// Checks that `redacted` has the outcome and the shape of `original`;
 /// the error names the first difference.

@@ -22,7 +22,10 @@
 
 mod atomic_file;
 pub mod bundle;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod error;
+pub mod json_diff;
 mod limits;
 pub mod model;
 pub mod raw;

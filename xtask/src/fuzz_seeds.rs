@@ -40,8 +40,7 @@ pub fn run(args: &FuzzSeedsArgs) -> anyhow::Result<ExitCode> {
         if bundle.exists() {
             fs::remove_dir_all(&bundle)?;
         }
-        harness::tracegen::generate(&bundle, &options)
-            .with_context(|| format!("generate {name}"))?;
+        tracegen::generate(&bundle, &options).with_context(|| format!("generate {name}"))?;
         let seed = fuzz_seeds::seed_of_bundle(&bundle)?.unwrap_or_default();
         rollout_trace::write_atomically(&out.join(name), &seed)?;
         fs::remove_dir_all(&bundle)?;

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use harness::tracegen::GenOptions;
-use harness::tracegen::GenSummary;
+use tracegen::GenOptions;
+use tracegen::GenSummary;
 
 /// Write a deterministic bundle of N turns (same arguments, same bytes).
 ///
@@ -64,7 +64,7 @@ pub fn run(args: &GenTraceArgs) -> anyhow::Result<ExitCode> {
         max_bundle_bytes: Some(args.max_bytes),
     };
     let start = Instant::now();
-    let summary = harness::tracegen::generate(&args.out, &options)
+    let summary = tracegen::generate(&args.out, &options)
         .with_context(|| format!("generate {}", args.out.display()))?;
     print!("{}", describe(&summary));
     println!(

@@ -1,9 +1,8 @@
 //! Project tasks, run as `cargo xtask <command>` (the cargo-xtask convention:
 //! a binary of the workspace behind an alias in `.cargo/config.toml`).
 //!
-//! - `reduce`: reduce a bundle to `state.json` (the debugging entry point),
-//!   or show it (`--format summary|transcript|perfetto|otlp`).
-//! - `diff`: the JSON-path differences between two reduced states.
+//! - `reduce`, `diff`: the `rollout-trace` command's subcommands
+//!   (`rollout_trace::cli`), here so the debugging entry point needs no install.
 //! - `bless`: rewrite corpus expectations from the current reducer.
 //! - `corpus`: facts about the corpus (`--timings`: the slowest cases).
 //! - `gen-trace`: write a large, realistic, deterministic bundle (`tracegen`).
@@ -14,11 +13,9 @@
 mod bench;
 mod bless;
 mod corpus;
-mod diff;
 mod fuzz_seeds;
 mod gen_trace;
 mod new_case;
-mod reduce;
 
 /// The command-line reducer allocates and frees large payload buffers and
 /// parsed documents across two threads; mimalloc reuses that memory where
@@ -31,6 +28,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::Subcommand;
+use rollout_trace::cli;
 
 #[derive(Parser)]
 #[command(
@@ -46,14 +44,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     #[command(version = rollout_trace::VERSION)]
-    Reduce(reduce::ReduceArgs),
+    Reduce(cli::reduce::ReduceArgs),
     Bless(bless::BlessArgs),
     Corpus(corpus::CorpusArgs),
     GenTrace(gen_trace::GenTraceArgs),
     Bench(bench::BenchArgs),
     #[command(hide = true)]
     BenchRun(bench::BenchRunArgs),
-    Diff(diff::DiffArgs),
+    Diff(cli::diff::DiffArgs),
     NewCase(new_case::NewCaseArgs),
     FuzzSeeds(fuzz_seeds::FuzzSeedsArgs),
 }
@@ -61,23 +59,17 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Reduce(args) => reduce::run(&args),
+        Command::Reduce(args) => cli::reduce::run(&args),
         Command::Bless(args) => bless::run(&args),
         Command::Corpus(args) => corpus::run(&args),
         Command::GenTrace(args) => gen_trace::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::BenchRun(args) => bench::run_one(&args),
-        Command::Diff(args) => diff::run(&args),
+        Command::Diff(args) => cli::diff::run(&args),
         Command::NewCase(args) => new_case::run(&args),
         Command::FuzzSeeds(args) => fuzz_seeds::run(&args),
     };
-    match result {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit_code(result)
 }
 
 /// The workspace root, from this crate's manifest folder.

@@ -28,7 +28,7 @@ use std::time::Instant;
 use anyhow::Context;
 use anyhow::bail;
 use clap::Args;
-use harness::tracegen::GenOptions;
+use tracegen::GenOptions;
 
 pub use run::BenchRunArgs;
 pub use run::run as run_one;
@@ -262,7 +262,7 @@ enum Prepared {
 fn prepare_bundle(out: &Path, options: &GenOptions) -> anyhow::Result<Prepared> {
     let mut name = format!(
         "gen{}-seed{}-turns{}",
-        harness::tracegen::GENERATOR_VERSION,
+        tracegen::GENERATOR_VERSION,
         options.seed,
         options.turns
     );
@@ -307,7 +307,7 @@ fn prepare_bundle(out: &Path, options: &GenOptions) -> anyhow::Result<Prepared> 
         max_bundle_bytes: budget,
         ..options.clone()
     };
-    let summary = match harness::tracegen::generate(&partial, &options) {
+    let summary = match tracegen::generate(&partial, &options) {
         Ok(summary) => summary,
         Err(error) => {
             remove_bundle(&partial)?;
@@ -348,7 +348,7 @@ fn estimate_bytes(out: &Path, options: &GenOptions) -> anyhow::Result<u64> {
     if pilot.exists() {
         remove_bundle(&pilot)?;
     }
-    let summary = harness::tracegen::generate(
+    let summary = tracegen::generate(
         &pilot,
         &GenOptions {
             turns: pilot_turns,

@@ -1,0 +1,59 @@
+//! The `rollout-trace` command (feature `cli`): what a person types to reduce
+//! and read traces. `cargo install --path reducer` installs it, and
+//! `cargo xtask reduce`/`diff` run this same code.
+//!
+//! Invariants: one implementation behind both entry points (the binary and
+//! xtask call [`run`] or the subcommands' `run`); printing happens here and
+//! only here in the library; errors end as one `error:` line and exit
+//! status 1 (2 for `diff` trouble).
+
+// The command's output is the point of this module.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod diff;
+pub mod reduce;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::Subcommand;
+
+/// Reduce rollout-trace bundles and read them.
+#[derive(Parser)]
+#[command(name = "rollout-trace", version = crate::VERSION)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Reduce(reduce::ReduceArgs),
+    Diff(diff::DiffArgs),
+}
+
+/// Runs the command line `args` (the first is the program name).
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::parse_from(args);
+    let result = match cli.command {
+        Command::Reduce(args) => reduce::run(&args),
+        Command::Diff(args) => diff::run(&args),
+    };
+    exit_code(result)
+}
+
+/// The exit status of a subcommand's result: an error is one line on
+/// standard error and status 1.
+pub fn exit_code(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

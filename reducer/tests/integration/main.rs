@@ -1,0 +1,10 @@
+//! The library's integration tests, in one test binary (one link instead of
+//! one per file): writer, views, and files that cannot be corpus cases.
+
+mod state_json;
+mod support;
+mod unreadable_files;
+mod views;
+mod writer_bundle;
+mod writer_handles;
+mod writer_properties;
