@@ -5,3 +5,4 @@
 mod messages;
 mod new_case;
 mod properties;
+mod tidy;
