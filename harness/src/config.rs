@@ -50,6 +50,8 @@ const KNOWN_FLAGS: &[&str] = &[
     "--max-payload-bytes N",
     "--max-line-bytes N",
     "--max-json-depth N",
+    "--max-state-bytes N",
+    "--max-reread-bytes N",
 ];
 
 impl CaseConfig {
@@ -99,6 +101,16 @@ impl CaseConfig {
                             if let Some(value) = number(flag) {
                                 limits.max_json_depth =
                                     usize::try_from(value).unwrap_or(usize::MAX);
+                            }
+                        }
+                        "--max-state-bytes" => {
+                            if let Some(value) = number(flag) {
+                                limits.max_state_bytes = value;
+                            }
+                        }
+                        "--max-reread-bytes" => {
+                            if let Some(value) = number(flag) {
+                                limits.max_reread_bytes = value;
                             }
                         }
                         _ => error(format!(
@@ -174,7 +186,7 @@ mod tests {
     #[test]
     fn reads_limit_flags() {
         let config = CaseConfig::parse(
-            "reduce-args: --max-payload-bytes 10 --max-line-bytes 20 --max-json-depth 5\n",
+            "reduce-args: --max-payload-bytes 10 --max-line-bytes 20 --max-json-depth 5 --max-state-bytes 7 --max-reread-bytes 8\n",
             CaseKind::Err,
         );
         let Ok(config) = config else {
@@ -186,6 +198,8 @@ mod tests {
                 max_payload_bytes: 10,
                 max_line_bytes: 20,
                 max_json_depth: 5,
+                max_state_bytes: 7,
+                max_reread_bytes: 8,
             }
         );
         assert_eq!(
@@ -226,7 +240,7 @@ mod tests {
         assert_eq!(
             CaseConfig::parse(bad, CaseKind::Ok),
             Err(vec![
-                "README.md:1: unknown reduce-args flag `--fast` (known: --partial, --max-payload-bytes N, --max-line-bytes N, --max-json-depth N)".to_string(),
+                "README.md:1: unknown reduce-args flag `--fast` (known: --partial, --max-payload-bytes N, --max-line-bytes N, --max-json-depth N, --max-state-bytes N, --max-reread-bytes N)".to_string(),
                 "README.md:2: JSON pointer `a` must start with `/` (RFC 6901; the whole state is the empty pointer)".to_string(),
                 "README.md:3: `check: /a = 1` is not `check: <JSON pointer> == <compact JSON>`".to_string(),
                 "README.md:4: the value after `==` is not JSON: EOF while parsing an object at line 1 column 1".to_string(),

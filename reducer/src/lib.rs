@@ -28,6 +28,7 @@ mod error;
 pub mod json_diff;
 mod limits;
 pub mod model;
+mod payload_reads;
 pub mod raw;
 mod read_ahead;
 mod reduce;

@@ -15,6 +15,15 @@ pub struct Limits {
     /// (and therefore upstream) rejects 128 levels, so values above 127 have
     /// no further effect.
     pub max_json_depth: usize,
+    /// Largest reduced state, in the bytes `state.json` would take, counted
+    /// while reducing (see `reduce::budget`): what a small bundle can make
+    /// the reducer build by naming large payloads again and again.
+    pub max_state_bytes: u64,
+    /// Bytes of payload files read again (a file's first read is free),
+    /// counted where the reducer asks for documents (see `payload_reads`):
+    /// what a small bundle can make the reducer read by naming the same
+    /// payload files again and again.
+    pub max_reread_bytes: u64,
 }
 
 /// Containers serde_json accepts before it fails with `recursion limit exceeded`.
@@ -26,6 +35,11 @@ impl Default for Limits {
             max_payload_bytes: 1 << 30,
             max_line_bytes: 64 << 20,
             max_json_depth: SERDE_JSON_MAX_DEPTH,
+            // A 3,000-turn session without compaction writes about 2.2 GB.
+            max_state_bytes: 8 << 30,
+            // A real session reads a few files again (a sub-agent's
+            // invocation, once per activity): kilobytes, not gigabytes.
+            max_reread_bytes: 4 << 30,
         }
     }
 }

@@ -27,17 +27,21 @@ use crate::bundle::EventLine;
 use crate::bundle::EventLines;
 use crate::bundle::PayloadSource;
 use crate::bundle::RequestPayload;
+use crate::bundle::parse_payload;
+use crate::bundle::prepare_request;
 use crate::error::ReduceError;
 use crate::model::RawPayloadRef;
+use crate::payload_reads::RereadBudget;
 use crate::raw::RawTraceEventPayload;
 
 /// Events decoded ahead of the reducer; enough to keep both threads busy.
 const EVENTS_IN_FLIGHT: usize = 4;
 
-/// A payload read ahead: parsed, or (an inference request) scanned.
+/// A payload read ahead: parsed, or (an inference request) scanned; with
+/// the size of the file when it could be read.
 enum Prepared {
-    Document(Result<Value, ReduceError>),
-    Request(Result<RequestPayload, ReduceError>),
+    Document(Result<(Value, u64), ReduceError>),
+    Request(Result<(RequestPayload, u64), ReduceError>),
 }
 
 /// A payload read ahead with the reference it was read for.
@@ -60,17 +64,39 @@ fn read_payloads_of(
     } = payload
         && scan_requests
     {
-        let request = Prepared::Request(payloads.read_request(request_payload));
+        let request = Prepared::Request(read_request_sized(payloads, request_payload));
         return vec![(request_payload.clone(), request)];
     }
     payload
         .payloads_opened()
         .into_iter()
         .map(|reference| {
-            let document = Prepared::Document(payloads.read_payload(reference));
+            let document = Prepared::Document(read_payload_sized(payloads, reference));
             (reference.clone(), document)
         })
         .collect()
+}
+
+/// Reads and parses a payload, with the size of its file.
+fn read_payload_sized(
+    payloads: &mut dyn PayloadSource,
+    payload: &RawPayloadRef,
+) -> Result<(Value, u64), ReduceError> {
+    let bytes = payloads.read_payload_bytes(payload)?;
+    let size = bytes.len() as u64;
+    let value = parse_payload(payload, &bytes, &payloads.limits());
+    payloads.recycle(bytes);
+    value.map(|value| (value, size))
+}
+
+/// Reads and scans (or decodes) a request payload, with the size of its file.
+fn read_request_sized(
+    payloads: &mut dyn PayloadSource,
+    payload: &RawPayloadRef,
+) -> Result<(RequestPayload, u64), ReduceError> {
+    let bytes = payloads.read_payload_bytes(payload)?;
+    let size = bytes.len() as u64;
+    prepare_request(payload, bytes, &payloads.limits()).map(|request| (request, size))
 }
 
 /// The lines of a pass, in file order, and (with read-ahead) where to send
@@ -152,6 +178,8 @@ pub(crate) struct ReadAheadPayloads {
     recycled: Option<Sender<Vec<u8>>>,
     /// Off: requests are decoded whole, never scanned.
     scan_requests: bool,
+    /// What the reducer read again, against `Limits::max_reread_bytes`.
+    rereads: RereadBudget,
 }
 
 impl ReadAheadPayloads {
@@ -160,11 +188,13 @@ impl ReadAheadPayloads {
         scan_requests: bool,
         recycled: Option<Sender<Vec<u8>>>,
     ) -> Self {
+        let rereads = RereadBudget::new(bundle.limits().max_reread_bytes);
         ReadAheadPayloads {
             current: Vec::new(),
             bundle,
             recycled,
             scan_requests,
+            rereads,
         }
     }
 
@@ -194,10 +224,12 @@ impl PayloadSource for ReadAheadPayloads {
     }
 
     fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<Value, ReduceError> {
-        match self.take(payload) {
-            Some(Prepared::Document(result)) => result,
-            _ => self.bundle.read_payload(payload),
-        }
+        let (value, size) = match self.take(payload) {
+            Some(Prepared::Document(result)) => result?,
+            _ => read_payload_sized(self.bundle.as_mut(), payload)?,
+        };
+        self.rereads.count(payload, size)?;
+        Ok(value)
     }
 
     fn recycle(&mut self, buffer: Vec<u8>) {
@@ -214,9 +246,11 @@ impl PayloadSource for ReadAheadPayloads {
         if !self.scan_requests {
             return self.read_payload(payload).map(RequestPayload::Decoded);
         }
-        match self.take(payload) {
-            Some(Prepared::Request(result)) => result,
-            _ => self.bundle.read_request(payload),
-        }
+        let (request, size) = match self.take(payload) {
+            Some(Prepared::Request(result)) => result?,
+            _ => read_request_sized(self.bundle.as_mut(), payload)?,
+        };
+        self.rereads.count(payload, size)?;
+        Ok(request)
     }
 }

@@ -173,7 +173,7 @@ fn replay_in<'scope, 'env>(
         options.scan_requests,
         feed.recycled,
     );
-    let mut reducer = Reducer::new(&manifest);
+    let mut reducer = Reducer::new(&manifest).with_limits(&options.limits);
     let mut diagnostics = Vec::new();
     let mut previous: Option<(u64, u64)> = None;
     let mut stopped = None;

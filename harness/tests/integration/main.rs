@@ -5,4 +5,5 @@
 mod messages;
 mod new_case;
 mod properties;
+mod state_budget;
 mod tidy;

@@ -199,8 +199,8 @@ fn check_shapes(name: &str, trace: &RolloutTrace) {
         let request = first_requests[compaction.codex_turn_id.as_str()];
         let replacement = &compaction.replacement_item_ids;
         assert_eq!(
-            &request.request_item_ids[..replacement.len()],
-            replacement.as_slice(),
+            &request.request_item_ids.numbers()[..replacement.len()],
+            replacement.numbers(),
             "{name}: request after {}",
             compaction.compaction_id
         );

@@ -80,6 +80,15 @@ pub struct ReduceArgs {
     /// Deepest JSON nesting accepted (127 is also the parser's own limit).
     #[arg(long, value_name = "DEPTH", default_value_t = Limits::default().max_json_depth)]
     max_json_depth: usize,
+    /// Largest reduced state, in the bytes state.json would take (counted
+    /// while reducing: a small bundle that names large payloads again and
+    /// again stops here instead of exhausting memory and disk).
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_state_bytes)]
+    max_state_bytes: u64,
+    /// Bytes of payload files read again, in all (a file's first read is
+    /// free): a bundle that names the same payloads again and again stops here.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_reread_bytes)]
+    max_reread_bytes: u64,
     /// Several bundles: how many to reduce at once (default: the number of cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
@@ -113,6 +122,8 @@ pub fn run(args: &ReduceArgs) -> anyhow::Result<ExitCode> {
             max_payload_bytes: args.max_payload_bytes,
             max_line_bytes: args.max_line_bytes,
             max_json_depth: args.max_json_depth,
+            max_state_bytes: args.max_state_bytes,
+            max_reread_bytes: args.max_reread_bytes,
         },
         ..ReduceOptions::default()
     };
@@ -160,8 +171,19 @@ pub fn run(args: &ReduceArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     write_state(&output, &reduction)?;
-    println!("{}", output.display());
+    announce(&output);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the path written, when it names a file (not a device, a FIFO or
+/// standard output, whose reader must get only the content).
+fn announce(output: &Path) {
+    if std::fs::metadata(output).is_ok_and(|metadata| metadata.is_file())
+        && !output.starts_with("/dev")
+        && !output.starts_with("/proc")
+    {
+        println!("{}", output.display());
+    }
 }
 
 /// The bundles named by the arguments, and whether they are a batch: more
@@ -399,7 +421,7 @@ fn write_view(
     };
     crate::write_atomically(output, text.as_bytes())
         .with_context(|| format!("write {}", output.display()))?;
-    println!("{}", output.display());
+    announce(output);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,7 @@
 //! `ConversationItem::agent_message`, which is omitted when empty.
 
 mod conversation;
+mod item_ids;
 mod payload_ref;
 mod runtime;
 mod status;
@@ -26,6 +27,10 @@ pub use conversation::ConversationItemKind;
 pub use conversation::ConversationPart;
 pub use conversation::ConversationRole;
 pub use conversation::ProducerRef;
+pub use item_ids::ITEM_ID_PREFIX;
+pub use item_ids::ItemIdList;
+pub use item_ids::item_id;
+pub use item_ids::item_number;
 pub use payload_ref::RawPayloadKind;
 pub use payload_ref::RawPayloadRef;
 pub use runtime::CodeCell;
@@ -179,8 +184,8 @@ pub struct Compaction {
     pub installed_at_unix_ms: i64,
     pub marker_item_id: String,
     pub request_ids: Vec<String>,
-    pub input_item_ids: Vec<String>,
-    pub replacement_item_ids: Vec<String>,
+    pub input_item_ids: ItemIdList,
+    pub replacement_item_ids: ItemIdList,
 }
 
 /// One attempt at the compaction endpoint.

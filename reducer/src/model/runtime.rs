@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::CodeCellRuntimeStatus;
 use super::ExecutionWindow;
+use super::ItemIdList;
 use super::ToolCallKind;
 use super::ToolCallSummary;
 
@@ -21,8 +22,8 @@ pub struct InferenceCall {
     pub response_id: Option<String>,
     pub upstream_request_id: Option<String>,
     /// The whole reconstructed input, in request order.
-    pub request_item_ids: Vec<String>,
-    pub response_item_ids: Vec<String>,
+    pub request_item_ids: ItemIdList,
+    pub response_item_ids: ItemIdList,
     pub tool_call_ids_started_by_response: Vec<String>,
     pub usage: Option<TokenUsage>,
     pub raw_request_payload_id: String,

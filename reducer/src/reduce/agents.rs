@@ -16,10 +16,11 @@ use super::agent_wire::CollabAgentInteractionEndEvent;
 use super::agent_wire::CollabAgentSpawnEndEvent;
 use super::agent_wire::CollabCloseBeginEvent;
 use super::agent_wire::CollabCloseEndEvent;
-use super::agent_wire::InterAgentCommunication;
 use super::agent_wire::SubAgentActivityEvent;
 use super::agent_wire::SubAgentActivityKind;
 use super::agent_wire::decode;
+use super::conversation::item_number_of;
+use super::delivery::delivery_reading;
 use super::envelope::EnvelopeDelivery;
 use super::envelope::EnvelopeIndex;
 use super::index::DeliveryKey;
@@ -28,15 +29,12 @@ use crate::bundle::PayloadSource;
 use crate::error::Place;
 use crate::error::ReduceError;
 use crate::error::bail;
-use crate::model::ConversationItem;
-use crate::model::ConversationItemKind;
-use crate::model::ConversationPart;
-use crate::model::ConversationRole;
 use crate::model::InteractionEdge;
 use crate::model::InteractionEdgeKind;
 use crate::model::RawPayloadRef;
 use crate::model::ToolCallKind;
 use crate::model::TraceAnchor;
+use crate::model::item_id;
 
 /// A delivery waiting for its recipient-side item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +55,27 @@ pub(super) struct PendingEdge {
 }
 
 impl PendingEdge {
+    pub(super) fn edge_id(&self) -> &str {
+        &self.edge_id
+    }
+
+    /// What an item must carry to deliver this edge.
+    pub(super) fn delivery_key(&self) -> DeliveryKey {
+        DeliveryKey {
+            thread_id: self.target_thread_id.clone(),
+            author: self.author.clone(),
+            content: self.content.clone(),
+        }
+    }
+
+    /// The tool call the edge starts from, if it starts from one.
+    pub(super) fn source_tool_call_id(&self) -> Option<&str> {
+        match &self.source {
+            TraceAnchor::ToolCall { tool_call_id } => Some(tool_call_id),
+            _ => None,
+        }
+    }
+
     /// Same delivery: everything but times and carried payloads agrees.
     fn same_delivery(&self, other: &PendingEdge) -> bool {
         self.kind == other.kind
@@ -371,20 +390,10 @@ impl Reducer {
             author: edge.author.clone(),
             content: edge.content.clone(),
         };
-        let delivered = self.index.deliveries.get(&key).and_then(|items| {
-            items
-                .iter()
-                .map(|&index| self.item_id(index))
-                .find(|item_id| !self.index.linked_items.contains(item_id))
-        });
-        if let Some(item_id) = delivered {
+        if let Some(item_id) = self.first_undelivered_item(&key) {
             return self.upsert_edge(resolved_edge(edge, item_id));
         }
-        if let Some(pending) = self
-            .pending_edges
-            .iter_mut()
-            .find(|pending| pending.edge_id == edge.edge_id)
-        {
+        if let Some(pending) = self.pending_edges.by_id_mut(&edge.edge_id) {
             if !pending.same_delivery(&edge) {
                 bail!(
                     "pending interaction edge {} was observed with conflicting delivery data",
@@ -400,6 +409,21 @@ impl Reducer {
         }
         self.pending_edges.push(edge);
         Ok(())
+    }
+
+    /// The first item of the delivery `key` that no edge targets yet. Items
+    /// never stop being targets, so the ones already targeted are dropped
+    /// from the front of the list for good.
+    fn first_undelivered_item(&mut self, key: &DeliveryKey) -> Option<String> {
+        let items = self.index.deliveries.get_mut(key)?;
+        while let Some(&index) = items.front() {
+            let item_id = item_id(item_number_of(index));
+            if !self.index.linked_items.contains(&item_id) {
+                return Some(item_id);
+            }
+            items.pop_front();
+        }
+        None
     }
 
     /// `reduction.md` §13.4, item side: a sighted item may be a pending delivery.
@@ -419,15 +443,14 @@ impl Reducer {
         let Some((author, content)) = delivery_reading(item, &thread.agent_path) else {
             return Ok(());
         };
-        let thread_id = &item.thread_id;
-        let Some(position) = self.pending_edges.iter().position(|pending| {
-            &pending.target_thread_id == thread_id
-                && pending.author == author
-                && pending.content == content
-        }) else {
+        let key = DeliveryKey {
+            thread_id: item.thread_id.clone(),
+            author,
+            content,
+        };
+        let Some(edge) = self.pending_edges.take_first_delivered(&key) else {
             return Ok(());
         };
-        let edge = self.pending_edges.remove(position);
         self.upsert_edge(resolved_edge(edge, item_id.to_string()))
     }
 
@@ -445,14 +468,7 @@ impl Reducer {
             }
             return;
         }
-        let source = TraceAnchor::ToolCall {
-            tool_call_id: tool_call_id.to_string(),
-        };
-        if let Some(pending) = self
-            .pending_edges
-            .iter_mut()
-            .find(|pending| pending.source == source)
-        {
+        if let Some(pending) = self.pending_edges.first_from_tool_mut(tool_call_id) {
             push_unique(&mut pending.carried_raw_payload_ids, payload_id);
         }
     }
@@ -504,7 +520,7 @@ impl Reducer {
         } else {
             self.envelope_index()
         };
-        for edge in std::mem::take(&mut self.pending_edges) {
+        for edge in self.pending_edges.take_all() {
             let envelope = envelopes
                 .find(&edge.target_thread_id, &edge.author, &edge.content)
                 .map(envelope_reason);
@@ -617,43 +633,4 @@ fn anchor_name(anchor: &TraceAnchor) -> String {
         TraceAnchor::ToolCall { tool_call_id } => format!("tool call {tool_call_id}"),
         TraceAnchor::Thread { thread_id } => format!("thread {thread_id}"),
     }
-}
-
-/// `reduction.md` §13.1: (author, content) when the item is an agent
-/// message delivered to the thread whose agent path is `thread_agent_path`.
-pub(super) fn delivery_reading(
-    item: &ConversationItem,
-    thread_agent_path: &str,
-) -> Option<(String, String)> {
-    if item.role != ConversationRole::Assistant || item.kind != ConversationItemKind::Message {
-        return None;
-    }
-    let (author, recipient, content) = match &item.agent_message {
-        Some(metadata) => {
-            let content = match item.body.parts.as_slice() {
-                [ConversationPart::Text { text }] => text.clone(),
-                [ConversationPart::Encoded { label, value }]
-                | [
-                    ConversationPart::Text { .. },
-                    ConversationPart::Encoded { label, value },
-                ] if label == "encrypted_content" => value.clone(),
-                _ => return None,
-            };
-            (metadata.author.clone(), metadata.recipient.clone(), content)
-        }
-        None => {
-            let [ConversationPart::Text { text }] = item.body.parts.as_slice() else {
-                return None;
-            };
-            // Cheap rejection before a parse: only an object (or, as serde
-            // allows for fixed shapes, an array) can decode.
-            if !text.trim_start().starts_with(['{', '[']) {
-                return None;
-            }
-            let message: InterAgentCommunication = serde_json::from_str(text).ok()?;
-            let content = message.encrypted_content.unwrap_or(message.content);
-            (message.author.0, message.recipient.0, content)
-        }
-    };
-    (recipient == thread_agent_path).then_some((author, content))
 }

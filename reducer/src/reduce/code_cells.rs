@@ -5,6 +5,8 @@
 //! records that call, so a start is queued until its source item exists,
 //! together with any lifecycle events that arrive meanwhile.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use super::EventContext;
@@ -119,6 +121,11 @@ impl Reducer {
         {
             bail!("duplicate code cell start for {}", start.code_cell_id);
         }
+        self.index
+            .pending_cells_by_call
+            .entry((start.thread_id.clone(), start.model_visible_call_id.clone()))
+            .or_default()
+            .insert(start.code_cell_id.clone());
         self.pending_cells.insert(start.code_cell_id.clone(), start);
         Ok(())
     }
@@ -134,17 +141,20 @@ impl Reducer {
     }
 
     /// `reduction.md` §10.3: materializes, in id order, the queued cells whose
-    /// source item now exists.
+    /// source item now exists. A queued cell had no source item when it was
+    /// queued, so only the calls of `custom_tool_call` items created since
+    /// the last flush can have made one ready (no scan of the whole queue).
     pub(super) fn flush_pending_code_cells(&mut self) -> Result<(), ReduceError> {
+        let new_sources = std::mem::take(&mut self.index.new_custom_tool_calls);
         if self.pending_cells.is_empty() {
             return Ok(());
         }
-        let ready: Vec<String> = self
-            .pending_cells
-            .values()
-            .filter(|start| self.has_source_item(start))
-            .map(|start| start.code_cell_id.clone())
-            .collect();
+        let mut ready = BTreeSet::new();
+        for key in new_sources {
+            if let Some(cells) = self.index.pending_cells_by_call.remove(&key) {
+                ready.extend(cells);
+            }
+        }
         for code_cell_id in ready {
             if let Some(start) = self.pending_cells.remove(&code_cell_id) {
                 self.materialize_code_cell(start)?;
@@ -290,7 +300,15 @@ impl Reducer {
                 cell.runtime_status = event.status;
             }
             CodeCellEventKind::End => {
-                end_code_cell(cell, event.wall_time_unix_ms, event.seq, event.status)
+                end_code_cell(cell, event.wall_time_unix_ms, event.seq, event.status);
+                // A running status runs again: a later turn end must end it.
+                if cell.execution.status == ExecutionStatus::Running {
+                    self.index
+                        .cells_by_turn
+                        .entry(cell.codex_turn_id.clone())
+                        .or_default()
+                        .insert(code_cell_id.to_string());
+                }
             }
         }
     }
@@ -377,10 +395,10 @@ impl Reducer {
                 CodeCellRuntimeStatus::Terminated
             }
         };
-        let Some(cell_ids) = self.index.cells_by_turn.get(codex_turn_id) else {
+        let Some(cell_ids) = self.index.cells_by_turn.remove(codex_turn_id) else {
             return;
         };
-        for cell_id in cell_ids {
+        for cell_id in &cell_ids {
             if let Some(cell) = self.trace.code_cells.get_mut(cell_id)
                 && cell.execution.status == ExecutionStatus::Running
             {

@@ -173,14 +173,14 @@ impl Reducer {
                 body: ConversationBody::default(),
                 call_id: None,
             },
-        );
+        )?;
         let replacement_items =
             self.reconcile_detached(replacement_items, &replacement_sighting, &[])?;
         self.append_to_thread(thread_id, &input_items)?;
         self.append_to_thread(thread_id, &[marker_item])?;
         self.append_to_thread(thread_id, &replacement_items)?;
-        let input_item_ids = self.item_ids(&input_items);
-        let replacement_item_ids = self.item_ids(&replacement_items);
+        let input_item_ids = self.item_list(&input_items)?;
+        let replacement_item_ids = self.item_list(&replacement_items)?;
         let marker_item_id = self.item_id(marker_item);
         let request_ids = self
             .index

@@ -18,9 +18,13 @@ use std::hash::Hash;
 use std::hash::Hasher;
 
 use super::Reducer;
+use super::budget::id_list_bytes;
+use super::budget::item_bytes;
+use super::delivery::delivery_reading;
 use super::index::DeliveryKey;
 use super::index::ItemSet;
 use super::index::nested_entry;
+use super::index::nested_get;
 use super::normalize::NormalizedItem;
 use crate::error::ReduceError;
 use crate::error::bail;
@@ -29,6 +33,7 @@ use crate::model::ConversationItem;
 use crate::model::ConversationItemKind;
 use crate::model::ConversationPart;
 use crate::model::ConversationRole;
+use crate::model::ItemIdList;
 use crate::model::ProducerRef;
 
 /// Prefix of every conversation item id.
@@ -107,7 +112,7 @@ impl Reducer {
                 (Some(candidate), _) => candidate,
                 (None, ReconcileMode::Full) => match search.find(self, &item, &used) {
                     Some(found) => found,
-                    None => self.create_item(sighting, &item),
+                    None => self.create_item(sighting, &item)?,
                 },
                 (None, ReconcileMode::Append) => {
                     if let Some(&existing) = baseline.get(index) {
@@ -118,7 +123,7 @@ impl Reducer {
                             self.item_id(existing)
                         );
                     }
-                    self.create_item(sighting, &item)
+                    self.create_item(sighting, &item)?
                 }
             };
             self.sight_item(chosen, Some(&item.body), sighting.producers)?;
@@ -144,7 +149,7 @@ impl Reducer {
             self.check_call_id_consistency(sighting.thread_id, item.identity())?;
             let chosen = match search.find(self, &item, &used) {
                 Some(found) => found,
-                None => self.create_item(sighting, &item),
+                None => self.create_item(sighting, &item)?,
             };
             self.sight_item(chosen, Some(&item.body), sighting.producers)?;
             used.insert(chosen);
@@ -201,21 +206,16 @@ impl Reducer {
         let Some(call_id) = item.call_id else {
             return Ok(());
         };
-        let Some(ordinals) = self
-            .index
-            .items_by_call
-            .get(thread_id)
-            .and_then(|by_call| by_call.get(call_id))
-        else {
-            return Ok(());
-        };
-        for &ordinal in ordinals {
-            if let Some(existing) = self.items.get(ordinal)
-                && existing.kind == item.kind
-                && !identities_match(stored_identity(existing), item)
-            {
-                bail!("model-visible call id {call_id} was reused with different content");
-            }
+        // Every item of a kind with this call id passed this check against
+        // the first one, and matching is an equivalence on these items (their
+        // bodies never change), so the first of the kind stands for all.
+        let first = nested_get(&self.index.first_item_by_call_kind, thread_id, call_id)
+            .and_then(|firsts| firsts.iter().find(|(kind, _)| *kind == item.kind));
+        if let Some(&(_, ordinal)) = first
+            && let Some(existing) = self.items.get(ordinal)
+            && !identities_match(stored_identity(existing), item)
+        {
+            bail!("model-visible call id {call_id} was reused with different content");
         }
         Ok(())
     }
@@ -225,11 +225,27 @@ impl Reducer {
         &mut self,
         sighting: &Sighting<'_>,
         item: &NormalizedItem,
-    ) -> ItemIndex {
+    ) -> Result<ItemIndex, ReduceError> {
         let ordinal = self.items.len();
+        if ordinal >= MAX_ITEMS {
+            bail!("a bundle of more than {MAX_ITEMS} conversation items is not supported");
+        }
         let item_id = format!("{ITEM_ID_PREFIX}{}", ordinal + 1);
         if let Some(call_id) = &item.call_id {
             nested_entry(&mut self.index.items_by_call, sighting.thread_id, call_id).push(ordinal);
+            let firsts = nested_entry(
+                &mut self.index.first_item_by_call_kind,
+                sighting.thread_id,
+                call_id,
+            );
+            if firsts.iter().all(|(kind, _)| *kind != item.kind) {
+                firsts.push((item.kind, ordinal));
+            }
+            if item.kind == ConversationItemKind::CustomToolCall {
+                self.index
+                    .new_custom_tool_calls
+                    .push((sighting.thread_id.to_string(), call_id.clone()));
+            }
         }
         if item.role == ConversationRole::Assistant
             && item.kind == ConversationItemKind::Message
@@ -261,7 +277,11 @@ impl Reducer {
             call_id: item.call_id.clone(),
             produced_by: sighting.producers.to_vec(),
         });
-        ordinal
+        if let Some(created) = self.items.last() {
+            self.budget
+                .charge(item_bytes(created), "a new conversation item")?;
+        }
+        Ok(ordinal)
     }
 
     /// `reduction.md` §7.6: adds ids to the thread's list, once each.
@@ -287,7 +307,7 @@ impl Reducer {
                 continue;
             };
             thread.conversation_item_ids.push(item.item_id.clone());
-            if let Some((author, content)) = super::agents::delivery_reading(item, &agent_path) {
+            if let Some((author, content)) = delivery_reading(item, &agent_path) {
                 self.index
                     .deliveries
                     .entry(DeliveryKey {
@@ -296,7 +316,7 @@ impl Reducer {
                         content,
                     })
                     .or_default()
-                    .push(index);
+                    .push_back(index);
             }
         }
         Ok(())
@@ -344,21 +364,27 @@ impl Reducer {
         format!("{ITEM_ID_PREFIX}{}", index + 1)
     }
 
-    /// The ids of the items at `indexes`, for the graph.
-    pub(super) fn item_ids(&self, indexes: &[ItemIndex]) -> Vec<String> {
-        indexes
-            .iter()
-            .map(|&index| match self.items.get(index) {
-                Some(item) => item.item_id.clone(),
-                None => self.item_id(index),
-            })
-            .collect()
+    /// The list of the items at `indexes`, for the graph, charged to the
+    /// state budget.
+    pub(super) fn item_list(&mut self, indexes: &[ItemIndex]) -> Result<ItemIdList, ReduceError> {
+        let numbers: Vec<u32> = indexes.iter().map(|&index| item_number_of(index)).collect();
+        self.budget
+            .charge(id_list_bytes(numbers.iter().copied()), "an item id list")?;
+        Ok(ItemIdList::from_numbers(numbers))
     }
 
-    /// The positions of the items named by `ids` (ids the reducer created).
-    pub(super) fn item_indexes(ids: &[String]) -> Vec<ItemIndex> {
-        ids.iter().filter_map(|id| item_ordinal(id)).collect()
+    /// The positions of the items of `list`.
+    pub(super) fn list_indexes(list: &ItemIdList) -> impl Iterator<Item = ItemIndex> + '_ {
+        list.numbers().iter().map(|&number| number as usize - 1)
     }
+}
+
+/// Conversation items a reduction may create: their numbers are `u32`s.
+const MAX_ITEMS: usize = u32::MAX as usize - 1;
+
+/// The number in the id of the item at `index` (`conversation_item:<index + 1>`).
+pub(super) fn item_number_of(index: ItemIndex) -> u32 {
+    u32::try_from(index + 1).unwrap_or(u32::MAX)
 }
 
 /// The ordinal behind `conversation_item:<n>`, as an index into `Reducer::items`.

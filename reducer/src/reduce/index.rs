@@ -8,6 +8,9 @@
 use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::collections::HashSet;
+use std::collections::VecDeque;
+
+use crate::model::ConversationItemKind;
 
 /// `outer -> inner -> value`, looked up by `&str` without allocating.
 pub(super) type Nested<V> = HashMap<String, HashMap<String, V>>;
@@ -41,16 +44,25 @@ pub(super) struct Index {
     pub thread_item_sets: HashMap<String, ItemSet>,
     /// Item ordinals by (thread, model-visible call id), in creation order.
     pub items_by_call: Nested<Vec<usize>>,
+    /// The first item of each kind by (thread, model-visible call id).
+    pub first_item_by_call_kind: Nested<Vec<(ConversationItemKind, usize)>>,
     /// Tool call ids by model-visible call id, across threads, in start order.
     pub tools_by_call_id: HashMap<String, Vec<String>>,
     /// Inference calls whose `response_item_ids` contain an item.
     pub inference_by_response_item: HashMap<String, BTreeSet<String>>,
     /// Inference calls by (thread, response id).
     pub inference_by_response_id: Nested<BTreeSet<String>>,
-    /// Inference calls by turn.
+    /// Inference calls by turn, until a turn end ends them.
     pub inference_by_turn: HashMap<String, Vec<String>>,
-    /// Materialized code cells by turn.
+    /// Materialized code cells of each turn that may still be running: a
+    /// turn end ends them, a cell end with a running status adds it back.
     pub cells_by_turn: HashMap<String, BTreeSet<String>>,
+    /// Queued code cells by (thread, model-visible call id) of the source
+    /// item they wait for.
+    pub pending_cells_by_call: HashMap<(String, String), BTreeSet<String>>,
+    /// (thread, call id) of the `custom_tool_call` items created since the
+    /// last flush of queued code cells.
+    pub new_custom_tool_calls: Vec<(String, String)>,
     /// Tool calls whose requester is a code cell, by that cell's id.
     pub tools_by_requesting_cell: HashMap<String, BTreeSet<String>>,
     /// Compaction request ids by compaction id.
@@ -60,8 +72,8 @@ pub(super) struct Index {
     /// Items that are the target of some interaction edge.
     pub linked_items: HashSet<String>,
     /// Items (by position) of each thread list that read as an agent
-    /// delivery, in list order.
-    pub deliveries: HashMap<DeliveryKey, Vec<usize>>,
+    /// delivery, in list order, less the front ones an edge already targets.
+    pub deliveries: HashMap<DeliveryKey, VecDeque<usize>>,
     /// Latest plain assistant message per (thread, turn): (first seen, item id).
     pub latest_assistant_message: Nested<(i64, String)>,
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::EventContext;
 use super::Reducer;
+use super::budget::id_list_bytes;
 use super::conversation::ItemIndex;
 use super::conversation::ReconcileMode;
 use super::conversation::Sighted;
@@ -24,6 +25,8 @@ use crate::error::bail;
 use crate::model::ExecutionStatus;
 use crate::model::ExecutionWindow;
 use crate::model::InferenceCall;
+use crate::model::ItemIdList;
+use crate::model::item_id;
 use crate::model::ProducerRef;
 use crate::model::RawPayloadRef;
 
@@ -82,7 +85,7 @@ impl Reducer {
                 response_id: None,
                 upstream_request_id: None,
                 request_item_ids,
-                response_item_ids: Vec::new(),
+                response_item_ids: ItemIdList::default(),
                 tool_call_ids_started_by_response: Vec::new(),
                 usage: None,
                 raw_request_payload_id: started.request_payload.raw_payload_id.clone(),
@@ -98,7 +101,7 @@ impl Reducer {
         cx: &EventContext,
         started: &StartedInference<'_>,
         payloads: &mut dyn PayloadSource,
-    ) -> Result<Vec<String>, ReduceError> {
+    ) -> Result<ItemIdList, ReduceError> {
         let thread_id = started.thread_id;
         let payload = started.request_payload;
         let (items, payload_previous) = match payloads.read_request(payload)? {
@@ -153,9 +156,36 @@ impl Reducer {
             self.pending_replacements.remove(thread_id);
         }
         self.remember_request(thread_id, memo, &request_items, payloads);
-        let request_item_ids = self.item_ids(&request_items);
+        let request_item_ids = self.request_list(thread_id, &request_items)?;
         self.snapshots.insert(thread_id.to_string(), request_items);
         Ok(request_item_ids)
+    }
+
+    /// The request's id list, sharing the storage of the thread's previous
+    /// request list when they are equal (a bundle naming the same request
+    /// payload again and again keeps one list). Each list is charged in full:
+    /// `state.json` spells every one out.
+    fn request_list(
+        &mut self,
+        thread_id: &str,
+        items: &[ItemIndex],
+    ) -> Result<ItemIdList, ReduceError> {
+        let list = match self.last_request_lists.get(thread_id) {
+            Some(last)
+                if last.len() == items.len()
+                    && Self::list_indexes(last).eq(items.iter().copied()) =>
+            {
+                self.budget.charge(
+                    id_list_bytes(last.numbers().iter().copied()),
+                    "an inference request's item id list",
+                )?;
+                last.clone()
+            }
+            _ => self.item_list(items)?,
+        };
+        self.last_request_lists
+            .insert(thread_id.to_string(), list.clone());
+        Ok(list)
     }
 
     /// A delta after a traced response: the prefix is copied, the delta is
@@ -191,8 +221,8 @@ impl Reducer {
             super::index::nested_get(&self.index.inference_by_response_id, thread_id, response_id)?
                 .first()?;
         let call = self.trace.inference_calls.get(call_id)?;
-        let mut items = Self::item_indexes(&call.request_item_ids);
-        items.extend(Self::item_indexes(&call.response_item_ids));
+        let mut items: Vec<ItemIndex> = Self::list_indexes(&call.request_item_ids).collect();
+        items.extend(Self::list_indexes(&call.response_item_ids));
         Some(items)
     }
 
@@ -243,18 +273,29 @@ impl Reducer {
         if let (Some(payload), Some(ids)) = (response_payload, response_item_ids) {
             call.raw_response_payload_id = Some(payload.raw_payload_id.clone());
             replaced_items = Some(std::mem::replace(&mut call.response_item_ids, ids.clone()));
-            for item_id in &ids {
+            for item_id in ids.iter() {
                 self.index
                     .inference_by_response_item
-                    .entry(item_id.clone())
+                    .entry(item_id)
                     .or_default()
                     .insert(inference_call_id.to_string());
             }
         }
         if let Some(old_ids) = replaced_items {
-            let current = &self.trace.inference_calls[inference_call_id].response_item_ids;
-            for item_id in old_ids.iter().filter(|id| !current.contains(id)) {
-                if let Some(calls) = self.index.inference_by_response_item.get_mut(item_id) {
+            let current: std::collections::HashSet<u32> = self.trace.inference_calls
+                [inference_call_id]
+                .response_item_ids
+                .numbers()
+                .iter()
+                .copied()
+                .collect();
+            for item_id in old_ids
+                .numbers()
+                .iter()
+                .filter(|number| !current.contains(number))
+                .map(|&number| item_id(number))
+            {
+                if let Some(calls) = self.index.inference_by_response_item.get_mut(&item_id) {
                     calls.remove(inference_call_id);
                 }
             }
@@ -290,7 +331,7 @@ impl Reducer {
         turn_id: &str,
         payload: &RawPayloadRef,
         payloads: &mut dyn PayloadSource,
-    ) -> Result<Vec<String>, ReduceError> {
+    ) -> Result<ItemIdList, ReduceError> {
         let mut value = payloads.read_payload(payload)?;
         let Some(Value::Array(output_items)) = value.get_mut("output_items").map(Value::take)
         else {
@@ -320,7 +361,7 @@ impl Reducer {
             &snapshot,
         )?;
         self.append_to_thread(thread_id, &indexes)?;
-        let ids = self.item_ids(&indexes);
+        let ids = self.item_list(&indexes)?;
         self.snapshots
             .entry(thread_id.to_string())
             .or_default()
@@ -346,10 +387,12 @@ impl Reducer {
             ExecutionStatus::Failed => ExecutionStatus::Failed,
             ExecutionStatus::Aborted => ExecutionStatus::Aborted,
         };
-        let Some(call_ids) = self.index.inference_by_turn.get(codex_turn_id) else {
+        // Ended calls never run again, so the turn's list is done with: a
+        // turn ended again and again does not visit them again.
+        let Some(call_ids) = self.index.inference_by_turn.remove(codex_turn_id) else {
             return;
         };
-        for call_id in call_ids {
+        for call_id in &call_ids {
             if let Some(call) = self.trace.inference_calls.get_mut(call_id)
                 && call.execution.status == ExecutionStatus::Running
             {

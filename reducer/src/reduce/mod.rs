@@ -18,13 +18,16 @@
 
 mod agent_wire;
 mod agents;
+mod budget;
 mod code_cells;
 mod compaction;
 mod conversation;
+mod delivery;
 mod envelope;
 mod index;
 mod inference;
 pub(crate) mod normalize;
+mod pending_edges;
 mod request_items;
 mod terminals;
 mod threads;
@@ -33,21 +36,23 @@ mod tools;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 
+use crate::Limits;
 use crate::bundle::PayloadSource;
 use crate::error::Diagnostic;
 use crate::error::Place;
 use crate::error::ReduceError;
 use crate::model::ConversationItem;
+use crate::model::ItemIdList;
 use crate::model::RawPayloadRef;
 use crate::model::RolloutTrace;
 use crate::raw::RawTraceEvent;
 use crate::raw::RawTraceEventPayload;
 use crate::raw::TraceBundleManifest;
 
-use self::agents::PendingEdge;
 use self::code_cells::PendingCodeCellEvent;
 use self::code_cells::PendingCodeCellStart;
 use self::index::Index;
+use self::pending_edges::PendingEdges;
 
 /// The reduced graph and its result: what `finish` returns.
 #[derive(Debug, Clone)]
@@ -57,6 +62,9 @@ pub struct Reduction {
     pub diagnostics: Vec<Diagnostic>,
     /// Events applied.
     pub events: u64,
+    /// The bytes `state.json` takes, as the state budget counted them while
+    /// reducing (an estimate: see `Limits::max_state_bytes`).
+    pub state_bytes: u64,
 }
 
 /// The envelope facts every handler needs.
@@ -86,6 +94,11 @@ pub struct Reducer {
     /// not yet followed by a full request. The first full request after a
     /// compaction must reuse the replacement items, not the old prefix.
     pending_replacements: HashMap<String, Vec<conversation::ItemIndex>>,
+    /// The item list of each thread's last request, shared by the next
+    /// request when equal (see `inference::request_list`).
+    last_request_lists: HashMap<String, ItemIdList>,
+    /// What the state would take in `state.json`, against `Limits::max_state_bytes`.
+    budget: budget::StateBudget,
     /// The last scanned full request of each thread, so the next one decodes
     /// only the items that changed (a pure shortcut: see `request_items`).
     last_requests: HashMap<String, request_items::LastRequest>,
@@ -103,7 +116,7 @@ pub struct Reducer {
     /// Agent deliveries whose recipient-side item has not appeared yet: the
     /// sending tool's events precede the recipient request that shows the
     /// message to the model.
-    pending_edges: Vec<PendingEdge>,
+    pending_edges: PendingEdges,
     index: Index,
     diagnostics: Vec<Diagnostic>,
     /// Place of the event being applied, for diagnostics raised deep inside.
@@ -128,15 +141,29 @@ impl Reducer {
             snapshots: HashMap::new(),
             pending_replacements: HashMap::new(),
             last_requests: HashMap::new(),
+            last_request_lists: HashMap::new(),
+            budget: budget::StateBudget::new(Limits::default().max_state_bytes),
             runtime_cells: HashMap::new(),
             pending_cells: BTreeMap::new(),
             pending_cell_events: HashMap::new(),
-            pending_edges: Vec::new(),
+            pending_edges: PendingEdges::default(),
             index: Index::default(),
             diagnostics: Vec::new(),
             place: Place::default(),
             events: 0,
         }
+    }
+
+    /// The same reducer with these limits (the state budget is the one the
+    /// fold checks; the others bound reading, which its caller does).
+    pub fn with_limits(mut self, limits: &Limits) -> Self {
+        self.budget = budget::StateBudget::new(limits.max_state_bytes);
+        self
+    }
+
+    /// Bytes `state.json` would take now, as the state budget counts them.
+    pub fn state_bytes(&self) -> u64 {
+        self.budget.used()
     }
 
     /// Applies one event. `place` locates it for diagnostics; errors are
@@ -153,6 +180,8 @@ impl Reducer {
     ) -> Result<(), ReduceError> {
         self.place = place.clone();
         self.events += 1;
+        self.budget
+            .charge(budget::event_bytes(&event.payload), "the event")?;
         for payload in event.payload.payload_refs() {
             self.record_raw_payload(payload);
         }
@@ -429,6 +458,7 @@ impl Reducer {
             trace,
             diagnostics: self.diagnostics,
             events: self.events,
+            state_bytes: self.budget.used(),
         }
     }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::EventContext;
 use super::Reducer;
+use super::budget::json_bytes;
 use crate::bundle::PayloadSource;
 use crate::error::ReduceError;
 use crate::error::bail;
@@ -182,20 +183,22 @@ impl Reducer {
         );
         self.next_terminal_operation_ordinal += 1;
         let execution = ExecutionWindow::started(cx.wall_time_unix_ms, cx.seq);
-        self.trace.terminal_operations.insert(
-            operation_id.clone(),
-            TerminalOperation {
-                operation_id: operation_id.clone(),
-                terminal_id: new.terminal_id.clone(),
-                tool_call_id: new.tool_call_id.to_string(),
-                kind: new.kind,
-                execution,
-                request: new.request,
-                result: None,
-                model_observations: Vec::new(),
-                raw_payload_ids: vec![new.payload_id.to_string()],
-            },
-        );
+        let operation = TerminalOperation {
+            operation_id: operation_id.clone(),
+            terminal_id: new.terminal_id.clone(),
+            tool_call_id: new.tool_call_id.to_string(),
+            kind: new.kind,
+            execution,
+            request: new.request,
+            result: None,
+            model_observations: Vec::new(),
+            raw_payload_ids: vec![new.payload_id.to_string()],
+        };
+        self.budget
+            .charge(json_bytes(&operation), "a terminal operation")?;
+        self.trace
+            .terminal_operations
+            .insert(operation_id.clone(), operation);
         if let Some(terminal_id) = &new.terminal_id {
             self.ensure_terminal_session(terminal_id, new.thread_id, &operation_id, execution)?;
         }
@@ -272,6 +275,8 @@ impl Reducer {
                 (None, Some(new)) => operation.terminal_id = Some(new),
                 _ => {}
             }
+            self.budget
+                .charge(json_bytes(&terminal_result), "a terminal result")?;
             operation.result = Some(terminal_result);
         }
         let Some(terminal_id) = operation.terminal_id.clone() else {

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::EventContext;
 use super::Reducer;
+use super::budget::json_bytes;
 use crate::bundle::PayloadSource;
 use crate::error::ReduceError;
 use crate::error::bail;
@@ -75,18 +76,17 @@ impl Reducer {
             Some(metadata) => (metadata.nickname, metadata.model),
             None => (None, None),
         };
-        self.trace.threads.insert(
-            thread_id.to_string(),
-            AgentThread {
-                thread_id: thread_id.to_string(),
-                agent_path,
-                nickname,
-                origin,
-                execution: ExecutionWindow::started(cx.wall_time_unix_ms, cx.seq),
-                default_model,
-                conversation_item_ids: Vec::new(),
-            },
-        );
+        let thread = AgentThread {
+            thread_id: thread_id.to_string(),
+            agent_path,
+            nickname,
+            origin,
+            execution: ExecutionWindow::started(cx.wall_time_unix_ms, cx.seq),
+            default_model,
+            conversation_item_ids: Vec::new(),
+        };
+        self.budget.charge(json_bytes(&thread), "a thread")?;
+        self.trace.threads.insert(thread_id.to_string(), thread);
         Ok(())
     }
 

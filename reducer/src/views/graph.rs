@@ -28,6 +28,7 @@ use crate::model::ToolCallKind;
 use crate::model::ToolCallRequester;
 use crate::model::ToolCallSummary;
 use crate::model::TraceAnchor;
+use crate::model::item_number;
 
 /// Something that happened inside a turn (or, for a tool call with no known
 /// turn, inside a thread).
@@ -92,8 +93,10 @@ pub(crate) struct Graph<'a> {
     nested: BTreeMap<&'a str, Vec<&'a ToolCall>>,
     tools_by_call: BTreeMap<(&'a str, &'a str), &'a ToolCall>,
     cells_by_item: BTreeMap<&'a str, &'a CodeCell>,
-    first_request: BTreeMap<&'a str, &'a InferenceCall>,
-    compaction_items: BTreeMap<&'a str, &'a str>,
+    /// By item number (`conversation_item:<n>`).
+    first_request: BTreeMap<u32, &'a InferenceCall>,
+    /// By item number.
+    compaction_items: BTreeMap<u32, &'a str>,
     /// The latest wall time the trace mentions: where open windows are drawn to.
     pub(crate) end_unix_ms: i64,
 }
@@ -170,14 +173,16 @@ impl<'a> Graph<'a> {
                 &compaction.thread_id,
                 Entry::Compaction(compaction),
             );
-            for item_id in compaction
+            let marker = item_number(&compaction.marker_item_id);
+            for &number in compaction
                 .replacement_item_ids
+                .numbers()
                 .iter()
-                .chain([&compaction.marker_item_id])
+                .chain(marker.as_ref())
             {
                 graph
                     .compaction_items
-                    .entry(item_id)
+                    .entry(number)
                     .or_insert(&compaction.compaction_id);
             }
         }
@@ -218,8 +223,8 @@ impl<'a> Graph<'a> {
         let mut calls: Vec<&InferenceCall> = trace.inference_calls.values().collect();
         calls.sort_by_key(|call| (call.execution.started_seq, call.inference_call_id.as_str()));
         for call in calls {
-            for item_id in &call.request_item_ids {
-                graph.first_request.entry(item_id).or_insert(call);
+            for &number in call.request_item_ids.numbers() {
+                graph.first_request.entry(number).or_insert(call);
             }
         }
 
@@ -258,12 +263,12 @@ impl<'a> Graph<'a> {
 
     /// The earliest inference call whose request contained the item.
     pub(crate) fn first_request(&self, item_id: &str) -> Option<&'a InferenceCall> {
-        self.first_request.get(item_id).copied()
+        self.first_request.get(&item_number(item_id)?).copied()
     }
 
     /// The compaction that installed an item (its marker or a replacement).
     pub(crate) fn compaction_of_item(&self, item_id: &str) -> Option<&'a str> {
-        self.compaction_items.get(item_id).copied()
+        self.compaction_items.get(&item_number(item_id)?).copied()
     }
 
     /// Where an edge end is shown: its tool call or thread, or for an item

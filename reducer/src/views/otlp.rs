@@ -63,6 +63,7 @@ use crate::model::ConversationRole;
 use crate::model::ExecutionStatus;
 use crate::model::ExecutionWindow;
 use crate::model::InferenceCall;
+use crate::model::ItemIdList;
 use crate::model::RolloutTrace;
 use crate::model::TerminalRequest;
 use crate::model::ToolCall;
@@ -451,7 +452,7 @@ impl Builder<'_, '_> {
             let calls_tools = call.response_item_ids.iter().any(|id| {
                 trace
                     .conversation_items
-                    .get(id)
+                    .get(&id)
                     .is_some_and(|item| item.kind.is_tool_call())
             });
             let finish = if calls_tools { "tool_call" } else { "stop" };
@@ -592,11 +593,11 @@ impl Builder<'_, '_> {
     /// `gen-ai-output-messages.json`): one message per item. Output messages
     /// carry a finish reason the trace does not record: `tool_call` when the
     /// response holds a tool call, else `stop`.
-    fn messages(&self, item_ids: &[String], finish: Option<&str>) -> Vec<Value> {
+    fn messages(&self, item_ids: &ItemIdList, finish: Option<&str>) -> Vec<Value> {
         let trace = self.graph.trace;
         item_ids
             .iter()
-            .filter_map(|id| trace.conversation_items.get(id))
+            .filter_map(|id| trace.conversation_items.get(&id))
             .map(|item| {
                 let mut message = json!({
                     "role": message_role(item.role),

@@ -704,8 +704,8 @@ fn long_rollout(turns: usize) -> RolloutTrace {
                     provider_name: "openai".to_string(),
                     response_id: Some(format!("resp-{turn_index}-{suffix}")),
                     upstream_request_id: None,
-                    request_item_ids: Vec::new(),
-                    response_item_ids: Vec::new(),
+                    request_item_ids: Default::default(),
+                    response_item_ids: Default::default(),
                     tool_call_ids_started_by_response: Vec::new(),
                     usage: Some(TokenUsage {
                         input_tokens: 1_000,

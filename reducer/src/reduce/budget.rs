@@ -1,0 +1,158 @@
+//! The state budget (`Limits::max_state_bytes`): a bound on what a bundle
+//! can make the reducer build, checked while reducing.
+//!
+//! A bundle is small when events name the same large payload again and
+//! again: every request lists its whole input, so 20,000 requests naming
+//! one 20,000-item payload describe a 14 GB `state.json` in 4 MB. The budget
+//! counts what serialization will write as the state grows, and stops the
+//! reduction at the event that crosses it.
+//!
+//! Invariants:
+//! - Every way the state grows with the size of a payload is charged where
+//!   it grows: a conversation item when it is created (its content), an id
+//!   list when it is set (per entry, as `state.json` spells it), a thread
+//!   (its metadata) and a terminal operation (its command and output) by
+//!   their serialization. Everything else an event adds is bounded by the
+//!   event's own line and charged a typical size per event type.
+//! - The count is an estimate of the file's size, not a promise: it is
+//!   within a small factor of the real size (tested on the corpus and on
+//!   generated sessions), so a limit far above any real session stops a
+//!   runaway bundle long before memory or disk runs out.
+
+use serde::Serialize;
+
+use crate::error::ReduceError;
+use crate::model::ConversationItem;
+use crate::model::ConversationPart;
+use crate::raw::RawTraceEventPayload;
+
+/// `state.json` of a trace with nothing in it.
+pub(super) const EMPTY_STATE_BYTES: u64 = 480;
+
+/// What an event adds besides the objects charged where they grow: a
+/// `raw_payloads` entry per payload reference, and the typical size of the
+/// object it creates (ending events only change small members).
+pub(super) fn event_bytes(payload: &RawTraceEventPayload) -> u64 {
+    let object = match payload {
+        RawTraceEventPayload::CodexTurnStarted { .. } => 300,
+        RawTraceEventPayload::InferenceStarted { .. } => 700,
+        RawTraceEventPayload::ToolCallStarted { .. } => 1000,
+        RawTraceEventPayload::CodeCellStarted { .. } => 760,
+        RawTraceEventPayload::CompactionInstalled { .. } => 450,
+        RawTraceEventPayload::CompactionRequestStarted { .. } => 550,
+        RawTraceEventPayload::AgentResultObserved { .. } => 600,
+        // Agent edges and terminal sessions.
+        RawTraceEventPayload::ToolCallRuntimeStarted { .. }
+        | RawTraceEventPayload::ToolCallRuntimeEnded { .. } => 300,
+        _ => 32,
+    };
+    object + RAW_PAYLOAD_ENTRY_BYTES * payload.payload_refs().len() as u64
+}
+
+/// One entry of `raw_payloads`.
+const RAW_PAYLOAD_ENTRY_BYTES: u64 = 170;
+
+/// Bytes of a conversation item's fixed members (keys, ids, windows,
+/// indentation) in `state.json`.
+const ITEM_BASE_BYTES: u64 = 450;
+
+/// Bytes of one entry of an id list in `state.json` besides the number:
+/// indentation, quotes, `conversation_item:`, comma and newline.
+const ID_ENTRY_BASE_BYTES: u64 = 30;
+
+/// The running count and its limit.
+#[derive(Debug, Clone)]
+pub(super) struct StateBudget {
+    limit: u64,
+    used: u64,
+}
+
+impl StateBudget {
+    pub(super) fn new(limit: u64) -> StateBudget {
+        StateBudget {
+            limit,
+            used: EMPTY_STATE_BYTES,
+        }
+    }
+
+    /// Bytes counted so far.
+    pub(super) fn used(&self) -> u64 {
+        self.used
+    }
+
+    /// Counts `bytes` more; an error when the count passes the limit.
+    pub(super) fn charge(&mut self, bytes: u64, what: &str) -> Result<(), ReduceError> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used <= self.limit {
+            return Ok(());
+        }
+        Err(ReduceError::new(format!(
+            "the reduced state would grow past the limit of {} bytes ({what} brings it to about {} bytes): the bundle describes a state.json larger than any real session writes, typically by naming the same large payload again and again (raise the limit with --max-state-bytes)",
+            self.limit, self.used
+        )))
+    }
+}
+
+/// The `state.json` bytes of a list of item ids with these numbers.
+pub(super) fn id_list_bytes(numbers: impl ExactSizeIterator<Item = u32>) -> u64 {
+    let entries = numbers.len() as u64;
+    let digits: u64 = numbers
+        .map(|number| u64::from(number.checked_ilog10().unwrap_or(0) + 1))
+        .sum();
+    entries * ID_ENTRY_BASE_BYTES + digits
+}
+
+/// The `state.json` bytes of an object at the depth of the graph's maps:
+/// its pretty serialization, with the indentation of its depth.
+pub(super) fn json_bytes(value: &impl Serialize) -> u64 {
+    let mut counter = ByteCounter::default();
+    // Counting cannot fail; a failed serialization counts what it wrote.
+    let _ = serde_json::to_writer_pretty(&mut counter, value);
+    counter.bytes + 4 * counter.newlines + 8
+}
+
+/// A writer that only counts.
+#[derive(Default)]
+struct ByteCounter {
+    bytes: u64,
+    newlines: u64,
+}
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes += buf.len() as u64;
+        self.newlines += buf.iter().filter(|&&byte| byte == b'\n').count() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The `state.json` bytes of an item, estimated from its content.
+pub(super) fn item_bytes(item: &ConversationItem) -> u64 {
+    let content: usize = item
+        .body
+        .parts
+        .iter()
+        .map(|part| match part {
+            ConversationPart::Text { text } | ConversationPart::Summary { text } => text.len() + 60,
+            ConversationPart::Code { language, source } => language.len() + source.len() + 80,
+            ConversationPart::Json {
+                summary,
+                raw_payload_id,
+            } => summary.len() + raw_payload_id.len() + 80,
+            ConversationPart::Encoded { label, value } => label.len() + value.len() + 80,
+            ConversationPart::PayloadRef {
+                label,
+                raw_payload_id,
+            } => label.len() + raw_payload_id.len() + 80,
+        })
+        .sum();
+    let ids = item.item_id.len()
+        + item.thread_id.len()
+        + item.codex_turn_id.as_ref().map_or(0, String::len)
+        + item.call_id.as_ref().map_or(0, String::len);
+    ITEM_BASE_BYTES + (content + ids) as u64
+}
