@@ -117,7 +117,9 @@ fn replace(target: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) 
     let mut builder = tempfile::Builder::new();
     let prefix = format!(".{}.", name.to_string_lossy());
     builder.prefix(&prefix).suffix(".tmp");
-    let existing = fs::metadata(target).ok().map(|metadata| metadata.permissions());
+    let existing = fs::metadata(target)
+        .ok()
+        .map(|metadata| metadata.permissions());
     #[cfg(unix)]
     let default_permissions = {
         use std::os::unix::fs::PermissionsExt;

@@ -1,5 +1,8 @@
 //! Fuzz target: a bundle built from the fuzzer's bytes must reduce or be
-//! rejected with an error — never panic, hang or differ between two runs.
+//! rejected with an error — never panic, hang or differ between two runs,
+//! with the default limits and with small ones (so that amplification, a
+//! bundle that names payloads again and again, meets the state and re-read
+//! budgets within a fuzz input's size).
 //!
 //! Input layout: parts separated by the byte 0xFF (never valid in UTF-8 JSON).
 //! Part 0 is `trace.jsonl`; part n (n >= 1) is `payloads/<n>.json`. The
@@ -10,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
+use rollout_trace::Limits;
 use rollout_trace::ReduceOptions;
 use rollout_trace::bundle::MemoryBundle;
 
@@ -27,9 +31,19 @@ fuzz_target!(|data: &[u8]| {
         trace: Some(trace),
         files: Arc::new(files),
     };
-    for partial in [false, true] {
+    let small = Limits {
+        max_state_bytes: 64 << 10,
+        max_reread_bytes: 16 << 10,
+        ..Limits::default()
+    };
+    for (partial, limits) in [
+        (false, Limits::default()),
+        (true, Limits::default()),
+        (false, small),
+    ] {
         let options = ReduceOptions {
             partial,
+            limits,
             ..ReduceOptions::default()
         };
         let first = rollout_trace::reduce_source(&bundle, &options);

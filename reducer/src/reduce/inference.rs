@@ -26,9 +26,9 @@ use crate::model::ExecutionStatus;
 use crate::model::ExecutionWindow;
 use crate::model::InferenceCall;
 use crate::model::ItemIdList;
-use crate::model::item_id;
 use crate::model::ProducerRef;
 use crate::model::RawPayloadRef;
+use crate::model::item_id;
 
 pub(super) struct StartedInference<'a> {
     pub inference_call_id: &'a str,

@@ -36,7 +36,9 @@ fn reduce(args: &[&str]) -> std::io::Result<Output> {
 }
 
 fn expected_state() -> Result<String, Box<dyn std::error::Error>> {
-    Ok(rollout_trace::state_json(&rollout_trace::reduce_bundle(BUNDLE)?.trace))
+    Ok(rollout_trace::state_json(
+        &rollout_trace::reduce_bundle(BUNDLE)?.trace,
+    ))
 }
 
 #[test]
@@ -111,7 +113,10 @@ fn a_character_device_is_written_to_and_stays_a_device() -> TestResult {
     let scratch = tempfile::tempdir()?;
     let device = scratch.path().join("nulldev");
     // The same device as /dev/null (1, 3), made here: only root may.
-    let made = Command::new("mknod").arg(&device).args(["c", "1", "3"]).output()?;
+    let made = Command::new("mknod")
+        .arg(&device)
+        .args(["c", "1", "3"])
+        .output()?;
     if !made.status.success() {
         eprintln!(
             "skipped: mknod needs root here ({})",

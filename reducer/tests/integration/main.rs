@@ -1,6 +1,7 @@
 //! The library's integration tests, in one test binary (one link instead of
 //! one per file): writer, views, and files that cannot be corpus cases.
 
+mod amplification;
 #[cfg(feature = "cli")]
 mod cli_output;
 mod state_json;
