@@ -25,6 +25,7 @@ pub mod bundle;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod error;
+mod follow;
 pub mod json_diff;
 mod limits;
 pub mod model;
@@ -42,6 +43,9 @@ pub use bundle::BundleSource;
 pub use error::Diagnostic;
 pub use error::Place;
 pub use error::ReduceError;
+pub use follow::DEFAULT_PAYLOAD_TIMEOUT;
+pub use follow::Follower;
+pub use follow::Polled;
 pub use limits::Limits;
 pub use reduce::Reducer;
 pub use reduce::Reduction;

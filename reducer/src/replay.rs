@@ -11,10 +11,14 @@ use std::path::Path;
 use crate::Limits;
 use crate::bundle::BundleLocation;
 use crate::bundle::BundleSource;
+use crate::bundle::DamagedLine;
+use crate::bundle::EventLine;
+use crate::bundle::PayloadSource;
 use crate::error::Diagnostic;
 use crate::error::Place;
 use crate::error::ReduceError;
 use crate::raw::TRACE_FILE_NAME;
+use crate::raw::TraceBundleManifest;
 use crate::read_ahead::ReadAheadPayloads;
 use crate::read_ahead::prepared_lines;
 use crate::reduce::Reducer;
@@ -106,24 +110,35 @@ pub fn reduce_source_observed(
         }
     };
     if let Some((line_number, error)) = stopped {
-        let skipped = source
-            .open_trace()
-            .map(|trace| count_lines_from(trace, line_number))
-            .unwrap_or(0);
-        let after = match skipped.saturating_sub(1) {
-            0 => "it was the last line".to_string(),
-            1 => "it and the 1 line after it were not reduced".to_string(),
-            lines => format!("it and the {lines} lines after it were not reduced"),
-        };
-        reduction.diagnostics.push(Diagnostic::new(
-            error.place().clone(),
-            format!(
-                "partial reduction stopped before this line ({after}): {}",
-                error.upstream_text()
-            ),
-        ));
+        reduction
+            .diagnostics
+            .push(stopped_diagnostic(source, line_number, &error));
     }
     Ok(reduction)
+}
+
+/// Partial mode: where the pass stopped, how many lines it left, and why.
+pub(crate) fn stopped_diagnostic(
+    source: &dyn BundleSource,
+    line_number: u64,
+    error: &ReduceError,
+) -> Diagnostic {
+    let skipped = source
+        .open_trace()
+        .map(|trace| count_lines_from(trace, line_number))
+        .unwrap_or(0);
+    let after = match skipped.saturating_sub(1) {
+        0 => "it was the last line".to_string(),
+        1 => "it and the 1 line after it were not reduced".to_string(),
+        lines => format!("it and the {lines} lines after it were not reduced"),
+    };
+    Diagnostic::new(
+        error.place().clone(),
+        format!(
+            "partial reduction stopped before this line ({after}): {}",
+            error.upstream_text()
+        ),
+    )
 }
 
 /// The result of one pass over the log.
@@ -173,74 +188,146 @@ fn replay_in<'scope, 'env>(
         options.scan_requests,
         feed.recycled,
     );
-    let mut reducer = Reducer::new(&manifest).with_limits(&options.limits);
-    let mut diagnostics = Vec::new();
-    let mut previous: Option<(u64, u64)> = None;
+    let mut stepper = LineStepper::new(&manifest, options);
     let mut stopped = None;
     for mut prepared in feed.lines {
         payloads.set_current(&mut prepared);
-        let line = match prepared.line {
-            Ok(line) => line,
-            Err(damaged) => {
-                if stop_before.is_some_and(|stop| damaged.line_number >= stop) {
-                    break;
-                }
-                if options.partial {
-                    stopped = Some((damaged.line_number, damaged.error));
-                    break;
-                }
-                return Err(damaged.error);
-            }
+        let line_number = match &prepared.line {
+            Ok(line) => line.line_number,
+            Err(damaged) => damaged.line_number,
         };
-        if stop_before.is_some_and(|stop| line.line_number >= stop) {
+        if stop_before.is_some_and(|stop| line_number >= stop) {
             break;
         }
-        let place = line.place();
-        if let Some(error) = check_seq(previous, &line.event, line.line_number, &place) {
-            if options.partial {
-                stopped = Some((line.line_number, error));
+        let end_offset = match &prepared.line {
+            Ok(line) => line.end_offset,
+            Err(damaged) => damaged.end_offset,
+        };
+        match stepper.step(prepared.line, &mut payloads)? {
+            Step::Applied => {}
+            Step::Stop { line_number, error } => {
+                stopped = Some((line_number, error));
                 break;
             }
-            return Err(error);
+            Step::Rewind { line_number, error } => {
+                return Ok(Pass::Rewind { line_number, error });
+            }
         }
-        previous = Some((line.event.seq, line.line_number));
-        if let Err(error) = reducer.apply(&line.event, &place, &mut payloads) {
-            let error = error.at(&place);
-            if options.partial {
-                return Ok(Pass::Rewind {
+        on_progress(&Progress {
+            trace_bytes_read: end_offset,
+            trace_bytes,
+            events: stepper.reducer.events(),
+        });
+    }
+    Ok(Pass::Done {
+        reduction: Box::new(stepper.finish()?),
+        stopped,
+    })
+}
+
+/// What one line did to a pass.
+pub(crate) enum Step {
+    /// The line was an event and was applied (or it was skipped as blank).
+    Applied,
+    /// Partial mode: the line is damaged or out of sequence; the state is
+    /// the one before it, and the pass stops here.
+    Stop {
+        line_number: u64,
+        error: ReduceError,
+    },
+    /// Partial mode: the reducer failed on the line after it may have
+    /// changed its state; the state before it needs a pass that stops there.
+    Rewind {
+        line_number: u64,
+        error: ReduceError,
+    },
+}
+
+/// The loop's state between lines: the fold and the `seq` check (policy
+/// P3). Batch replay and `Follower` step lines through it, so both reduce a
+/// log to the same state.
+pub(crate) struct LineStepper {
+    pub(crate) reducer: Reducer,
+    /// Seq and line of the last event applied.
+    previous: Option<(u64, u64)>,
+    partial: bool,
+}
+
+impl LineStepper {
+    pub(crate) fn new(manifest: &TraceBundleManifest, options: &ReduceOptions) -> LineStepper {
+        LineStepper {
+            reducer: Reducer::new(manifest).with_limits(&options.limits),
+            previous: None,
+            partial: options.partial,
+        }
+    }
+
+    /// Applies one line; errors are the bundle's rejection (strict mode).
+    pub(crate) fn step(
+        &mut self,
+        line: Result<EventLine, DamagedLine>,
+        payloads: &mut dyn PayloadSource,
+    ) -> Result<Step, ReduceError> {
+        let line = match line {
+            Ok(line) => line,
+            Err(damaged) if self.partial => {
+                return Ok(Step::Stop {
+                    line_number: damaged.line_number,
+                    error: damaged.error,
+                });
+            }
+            Err(damaged) => return Err(damaged.error),
+        };
+        let place = line.place();
+        if let Some(error) = check_seq(self.previous, &line.event, line.line_number, &place) {
+            if self.partial {
+                return Ok(Step::Stop {
                     line_number: line.line_number,
                     error,
                 });
             }
             return Err(error);
         }
-        on_progress(&Progress {
-            trace_bytes_read: line.end_offset,
-            trace_bytes,
-            events: reducer.events(),
-        });
+        self.previous = Some((line.event.seq, line.line_number));
+        if let Err(error) = self.reducer.apply(&line.event, &place, payloads) {
+            let error = error.at(&place);
+            if self.partial {
+                return Ok(Step::Rewind {
+                    line_number: line.line_number,
+                    error,
+                });
+            }
+            return Err(error);
+        }
+        Ok(Step::Applied)
     }
-    let mut reduction = if options.partial {
-        match reducer.finish() {
+
+    /// The graph after the end-of-replay rules. In partial mode a failure of
+    /// those rules leaves the graph as it stands, with a diagnostic.
+    pub(crate) fn finish(self) -> Result<Reduction, ReduceError> {
+        if !self.partial {
+            return self.reducer.into_finished();
+        }
+        self.snapshot()
+    }
+
+    /// [`Self::finish`] on a copy, so the stepper can go on.
+    pub(crate) fn snapshot(&self) -> Result<Reduction, ReduceError> {
+        if !self.partial {
+            return self.reducer.finish();
+        }
+        Ok(match self.reducer.finish() {
             Ok(reduction) => reduction,
             Err(error) => {
-                let mut reduction = reducer.into_unfinished();
+                let mut reduction = self.reducer.clone().into_unfinished();
                 reduction.diagnostics.push(Diagnostic::new(
                     Place::default(),
                     format!("partial reduction skipped the end-of-replay rules: {error}"),
                 ));
                 reduction
             }
-        }
-    } else {
-        reducer.into_finished()?
-    };
-    diagnostics.append(&mut reduction.diagnostics);
-    reduction.diagnostics = diagnostics;
-    Ok(Pass::Done {
-        reduction: Box::new(reduction),
-        stopped,
-    })
+        })
+    }
 }
 
 /// Policy P3: each seq is the previous one plus one.

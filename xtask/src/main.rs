@@ -59,7 +59,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Reduce(args) => cli::reduce::run(&args),
+        Command::Reduce(args) => cli::run_reduce(&args),
         Command::Bless(args) => bless::run(&args),
         Command::Corpus(args) => corpus::run(&args),
         Command::GenTrace(args) => gen_trace::run(&args),

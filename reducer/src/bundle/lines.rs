@@ -69,14 +69,30 @@ enum RawLine {
 
 impl<R: BufRead> EventLines<R> {
     pub fn new(reader: R, limits: Limits) -> Self {
+        Self::resume(reader, limits, 0, 0)
+    }
+
+    /// Lines of a log read from its middle: `reader` starts at byte `offset`,
+    /// just after line `line_number` (line numbers and offsets go on from there).
+    pub fn resume(reader: R, limits: Limits, line_number: u64, offset: u64) -> Self {
         EventLines {
             reader,
             limits,
-            line_number: 0,
-            offset: 0,
+            line_number,
+            offset,
             buffer: Vec::new(),
             finished: false,
         }
+    }
+
+    /// The number of the last line read (0 before the first).
+    pub fn line_number(&self) -> u64 {
+        self.line_number
+    }
+
+    /// Bytes of the log consumed so far (from its start).
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 
     /// Reads the next physical line into `self.buffer` (terminator removed),

@@ -11,6 +11,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod diff;
+mod follow;
 pub mod reduce;
 
 use std::process::ExitCode;
@@ -40,10 +41,19 @@ where
 {
     let cli = Cli::parse_from(args);
     let result = match cli.command {
-        Command::Reduce(args) => reduce::run(&args),
+        Command::Reduce(args) => run_reduce(&args),
         Command::Diff(args) => diff::run(&args),
     };
     exit_code(result)
+}
+
+/// `reduce`: one bundle, several, or (`--follow`) one being written.
+pub fn run_reduce(args: &reduce::ReduceArgs) -> anyhow::Result<ExitCode> {
+    if args.follow {
+        follow::run(args)
+    } else {
+        reduce::run(args)
+    }
 }
 
 /// The exit status of a subcommand's result: an error is one line on

@@ -49,15 +49,15 @@ const PROGRESS_MIN_BYTES: u64 = 50 << 20;
 pub struct ReduceArgs {
     /// A bundle folder or its `trace.jsonl`; or a folder holding bundles.
     #[arg(required = true, value_name = "TRACE")]
-    traces: Vec<PathBuf>,
+    pub(super) traces: Vec<PathBuf>,
     /// Where to write (one bundle only): a file, or `-` for standard output.
     /// Default: `state.json` in the bundle folder for `--format json`,
     /// standard output for the other formats.
     #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    pub(super) output: Option<PathBuf>,
     /// What to write: the reduced state, or a view of it (one bundle only).
     #[arg(long, value_enum, default_value_t = Format::Json)]
-    format: Format,
+    pub(super) format: Format,
     /// transcript: show whole item bodies instead of their first lines.
     #[arg(long)]
     full: bool,
@@ -92,10 +92,25 @@ pub struct ReduceArgs {
     /// Several bundles: how many to reduce at once (default: the number of cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// Follow a bundle being written: apply new events as they land and
+    /// rewrite the output; ends after `rollout_ended`, on Ctrl-C or SIGTERM,
+    /// or with --idle-exit.
+    #[arg(long)]
+    pub(super) follow: bool,
+    /// --follow: rewrite the output at most this often, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 500, requires = "follow")]
+    pub(super) interval: u64,
+    /// --follow: end after this many seconds without a new event.
+    #[arg(long, value_name = "SECS", requires = "follow")]
+    pub(super) idle_exit: Option<f64>,
+    /// --follow: how long an event waits for a payload file it names before
+    /// it is applied as it is (and fails as a batch reduce would).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, requires = "follow")]
+    pub(super) payload_timeout: f64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(super) enum Format {
     /// The reduced state (`state.json`).
     Json,
     /// A compact tree for a terminal.
@@ -115,8 +130,9 @@ enum Color {
     Never,
 }
 
-pub fn run(args: &ReduceArgs) -> anyhow::Result<ExitCode> {
-    let options = ReduceOptions {
+/// The reading options the flags ask for.
+pub(super) fn options_of(args: &ReduceArgs) -> ReduceOptions {
+    ReduceOptions {
         partial: args.partial,
         limits: Limits {
             max_payload_bytes: args.max_payload_bytes,
@@ -126,7 +142,12 @@ pub fn run(args: &ReduceArgs) -> anyhow::Result<ExitCode> {
             max_reread_bytes: args.max_reread_bytes,
         },
         ..ReduceOptions::default()
-    };
+    }
+}
+
+/// Reduces the bundles `args` name (without `--follow`, see `cli::run_reduce`).
+pub(super) fn run(args: &ReduceArgs) -> anyhow::Result<ExitCode> {
+    let options = options_of(args);
     let (bundles, batch) = bundles_of(&args.traces);
     if batch {
         if args.output.is_some() || args.format != Format::Json {
@@ -149,6 +170,18 @@ pub fn run(args: &ReduceArgs) -> anyhow::Result<ExitCode> {
     for diagnostic in &reduction.diagnostics {
         eprintln!("note: {diagnostic}");
     }
+    write_reduction(args, bundle, &reduction, false)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the reduction where and as `args` say: the state, or a view.
+/// `redraw`: a terminal shows the view in place of the previous one.
+pub(super) fn write_reduction(
+    args: &ReduceArgs,
+    bundle: &Path,
+    reduction: &Reduction,
+    redraw: bool,
+) -> anyhow::Result<()> {
     let view = match args.format {
         Format::Json => None,
         Format::Summary => Some(View::Summary),
@@ -157,7 +190,7 @@ pub fn run(args: &ReduceArgs) -> anyhow::Result<ExitCode> {
         Format::Otlp => Some(View::Otlp),
     };
     if let Some(view) = view {
-        return write_view(args, &reduction.trace, view);
+        return write_view(args, &reduction.trace, view, redraw);
     }
     let output = match &args.output {
         Some(output) => output.clone(),
@@ -168,11 +201,13 @@ pub fn run(args: &ReduceArgs) -> anyhow::Result<ExitCode> {
         let written =
             crate::write_state_json(&reduction.trace, &mut stdout).and_then(|()| stdout.flush());
         ignore_broken_pipe(written).context("write the state to standard output")?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     }
-    write_state(&output, &reduction)?;
-    announce(&output);
-    Ok(ExitCode::SUCCESS)
+    write_state(&output, reduction)?;
+    if !args.follow {
+        announce(&output);
+    }
+    Ok(())
 }
 
 /// Prints the path written, when it names a file (not a device, a FIFO or
@@ -392,7 +427,8 @@ fn write_view(
     args: &ReduceArgs,
     trace: &crate::model::RolloutTrace,
     view: View,
-) -> anyhow::Result<ExitCode> {
+    redraw: bool,
+) -> anyhow::Result<()> {
     let to_file = args.output.as_ref().filter(|path| *path != Path::new("-"));
     let color = match args.color {
         Color::Always => true,
@@ -412,17 +448,23 @@ fn write_view(
     let text = crate::views::render(trace, view, &options);
     let Some(output) = to_file else {
         let mut stdout = std::io::stdout().lock();
+        // A terminal shows the new view in place of the old one: cursor
+        // home, clear the screen.
+        let home = if redraw { "\x1b[H\x1b[2J" } else { "" };
         let written = stdout
-            .write_all(text.as_bytes())
+            .write_all(home.as_bytes())
+            .and_then(|()| stdout.write_all(text.as_bytes()))
             .and_then(|()| stdout.flush());
         ignore_broken_pipe(written)
             .with_context(|| format!("write {} to standard output", view.name()))?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     };
     crate::write_atomically(output, text.as_bytes())
         .with_context(|| format!("write {}", output.display()))?;
-    announce(output);
-    Ok(ExitCode::SUCCESS)
+    if !args.follow {
+        announce(output);
+    }
+    Ok(())
 }
 
 /// A closed pipe (`| head`) is the reader's choice, not a failure.

@@ -3,7 +3,10 @@
 
 mod amplification;
 #[cfg(feature = "cli")]
+mod cli_follow;
+#[cfg(feature = "cli")]
 mod cli_output;
+mod follow;
 mod state_json;
 mod support;
 mod unreadable_files;
