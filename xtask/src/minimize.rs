@@ -116,17 +116,19 @@ pub fn run(args: &MinimizeArgs) -> anyhow::Result<ExitCode> {
         Err(message) => bail!(message),
     };
     print!("{}", harness::minimize::summary(&args.bundle, &outcome));
-    if let Some(name) = &args.new_case {
-        let corpus = Corpus::of_workspace();
-        let created = match harness::minimize::new_case(&corpus, name, &args.out, args.redact) {
-            Ok(created) => created,
-            Err(message) => bail!(message),
-        };
-        for warning in &created.warnings {
-            eprintln!("warning: {warning}");
-        }
-        print!("{}", harness::new_case::summary(&corpus, &created));
+    let Some(name) = &args.new_case else {
+        print!("{}", harness::minimize::next_step(&outcome));
+        return Ok(ExitCode::SUCCESS);
+    };
+    let corpus = Corpus::of_workspace();
+    let created = match harness::minimize::new_case(&corpus, name, &args.out, args.redact) {
+        Ok(created) => created,
+        Err(message) => bail!(message),
+    };
+    for warning in &created.warnings {
+        eprintln!("warning: {warning}");
     }
+    print!("{}", harness::new_case::summary(&corpus, &created));
     Ok(ExitCode::SUCCESS)
 }
 

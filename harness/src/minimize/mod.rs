@@ -283,7 +283,7 @@ pub fn new_case(
     )
 }
 
-/// The report of a minimization.
+/// The report of a minimization: what it started from and ended with.
 pub fn summary(source: &Path, outcome: &Outcome) -> String {
     let mut text = String::new();
     let (from, to) = (outcome.original, outcome.result);
@@ -330,13 +330,16 @@ pub fn summary(source: &Path, outcome: &Outcome) -> String {
             "  note: candidates were reduced from a scratch folder (the bundle is interesting on disk only)"
         );
     }
-    let _ = writeln!(
-        text,
-        "next: cargo xtask new-case NAME --from {}{} [--redact]",
+    text
+}
+
+/// The command that makes the result a corpus case.
+pub fn next_step(outcome: &Outcome) -> String {
+    format!(
+        "next: cargo xtask new-case NAME --from {}{} [--redact]\n",
         outcome.out.display(),
         if outcome.reduces { "" } else { " --err" }
-    );
-    text
+    )
 }
 
 fn describe_numbering(numbering: Numbering) -> String {
