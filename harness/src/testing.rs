@@ -1,5 +1,6 @@
-//! Helpers for the harness's own tests: small synthetic cases. Not part of
-//! the harness's API. (Scratch folders come from `tempfile`.)
+//! Helpers for the harness's own tests (small synthetic cases, injected
+//! faults) and the minimize benchmark. Not part of the harness's API.
+//! (Scratch folders come from `tempfile`.)
 
 use std::io;
 use std::path::Path;

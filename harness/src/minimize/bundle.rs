@@ -15,7 +15,9 @@
 //! - Rendering emits exactly the files the rendered lines reference:
 //!   whatever no line names any more is dropped.
 //! - Cloning is cheap: lines and files are shared (`Arc`) between the
-//!   current bundle and its candidates.
+//!   current bundle, its candidates and their renderings. A file's digest
+//!   is computed once, when its bytes are made, so recognising a candidate
+//!   seen before costs a pass over the event log, not over the payloads.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -64,6 +66,36 @@ impl Line {
     }
 }
 
+/// The bytes of one payload file and their digest.
+#[derive(Debug)]
+pub struct File {
+    bytes: Vec<u8>,
+    digest: u128,
+}
+
+impl File {
+    fn new(bytes: Vec<u8>) -> Arc<File> {
+        let digest = digest(|hasher| bytes.hash(hasher));
+        Arc::new(File { bytes, digest })
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// A 128-bit digest of what `feed` hashes: SipHash with fixed keys (the
+/// same on every run), twice with different salts.
+fn digest(feed: impl Fn(&mut std::hash::DefaultHasher)) -> u128 {
+    let half = |salt: u8| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        salt.hash(&mut hasher);
+        feed(&mut hasher);
+        hasher.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
+}
+
 /// A bundle in memory.
 #[derive(Debug, Clone)]
 pub struct Bundle {
@@ -73,7 +105,7 @@ pub struct Bundle {
     /// Whether the last line ends with a newline (a crashed writer's may not).
     terminated: bool,
     /// Payload file contents by the path the references spell.
-    files: BTreeMap<String, Arc<Vec<u8>>>,
+    files: BTreeMap<String, Arc<File>>,
 }
 
 impl Bundle {
@@ -112,7 +144,7 @@ impl Bundle {
                 if file.is_file() {
                     bundle
                         .files
-                        .insert(path.to_string(), Arc::new(read(&file)?));
+                        .insert(path.to_string(), File::new(read(&file)?));
                 }
             }
         }
@@ -148,11 +180,7 @@ impl Bundle {
                 .map(|bytes| Arc::new(bytes.clone())),
             &rendered.trace,
         );
-        bundle.files = rendered
-            .files
-            .iter()
-            .map(|(path, bytes)| (path.clone(), Arc::new(bytes.clone())))
-            .collect();
+        bundle.files = rendered.files.clone();
         bundle
     }
 
@@ -165,7 +193,7 @@ impl Bundle {
     }
 
     pub fn file(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(path).map(|bytes| bytes.as_slice())
+        self.files.get(path).map(|file| file.bytes())
     }
 
     /// The paths of the payload files held, in the order lines first
@@ -204,7 +232,7 @@ impl Bundle {
 
     pub fn with_file(&self, path: &str, bytes: Vec<u8>) -> Bundle {
         let mut bundle = self.clone();
-        bundle.files.insert(path.to_string(), Arc::new(bytes));
+        bundle.files.insert(path.to_string(), File::new(bytes));
         bundle
     }
 
@@ -250,26 +278,23 @@ impl Bundle {
         }
         let files = names
             .into_iter()
-            .filter_map(|(new, old)| {
-                let bytes = self.files.get(&old)?;
-                Some((new, bytes.as_ref().clone()))
-            })
+            .filter_map(|(new, old)| Some((new, Arc::clone(self.files.get(&old)?))))
             .collect();
         Rendered {
             manifest: self.manifest.as_deref().cloned(),
             trace,
-            files: Arc::new(files),
+            files,
         }
     }
 }
 
 /// The files of one candidate bundle.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Rendered {
     pub manifest: Option<Vec<u8>>,
     pub trace: Vec<u8>,
     /// Payload files by the path their references spell.
-    pub files: Arc<BTreeMap<String, Vec<u8>>>,
+    pub files: BTreeMap<String, Arc<File>>,
 }
 
 /// How big a bundle is.
@@ -291,7 +316,11 @@ impl Rendered {
         };
         let bytes = self.manifest.as_ref().map_or(0, Vec::len)
             + self.trace.len()
-            + self.files.values().map(Vec::len).sum::<usize>();
+            + self
+                .files
+                .values()
+                .map(|file| file.bytes.len())
+                .sum::<usize>();
         Size {
             events,
             bytes: bytes as u64,
@@ -304,22 +333,25 @@ impl Rendered {
         MemoryBundle {
             manifest: self.manifest.clone(),
             trace: Some(self.trace.clone()),
-            files: Arc::clone(&self.files),
+            files: Arc::new(
+                (self.files.iter())
+                    .map(|(path, file)| (path.clone(), file.bytes.clone()))
+                    .collect(),
+            ),
         }
     }
 
-    /// A 128-bit digest of every byte and name (SipHash with fixed keys:
-    /// the same on every run), to recognise a candidate seen before.
+    /// A 128-bit digest of every byte and name, to recognise a candidate
+    /// seen before.
     pub fn fingerprint(&self) -> u128 {
-        let half = |salt: u8| {
-            let mut hasher = std::hash::DefaultHasher::new();
-            salt.hash(&mut hasher);
-            self.manifest.hash(&mut hasher);
-            self.trace.hash(&mut hasher);
-            self.files.hash(&mut hasher);
-            hasher.finish()
-        };
-        (u128::from(half(0)) << 64) | u128::from(half(1))
+        digest(|hasher| {
+            self.manifest.hash(hasher);
+            self.trace.hash(hasher);
+            for (path, file) in &self.files {
+                path.hash(hasher);
+                file.digest.hash(hasher);
+            }
+        })
     }
 
     /// Writes the bundle into the empty or missing folder `dir`.
@@ -335,10 +367,10 @@ impl Rendered {
             write(&dir.join(MANIFEST_FILE_NAME), manifest)?;
         }
         write(&dir.join(TRACE_FILE_NAME), &self.trace)?;
-        for (path, bytes) in self.files.iter() {
+        for (path, file) in &self.files {
             // Held files passed the confinement rule when they were read.
             if let Ok(relative) = relative_payload_path(path) {
-                write(&dir.join(relative), bytes)?;
+                write(&dir.join(relative), &file.bytes)?;
             }
         }
         Ok(())

@@ -1,15 +1,19 @@
-//! Removing events: first whole groups of events that belong together (one
-//! turn, one tool call, one inference call, every event of a type), then
-//! runs of consecutive lines, halving the run length down to single lines
-//! (delta debugging, as C-Reduce's line pass does).
+//! Removing events: first groups of events that belong together (one turn,
+//! one tool call, one inference call, every event of a type), then runs of
+//! consecutive lines; both by delta debugging (many at once, then halving
+//! down to one at a time, as C-Reduce's line pass does).
 //!
-//! Groups find in a few tries what halving finds slowly: a tool call's
+//! Groups find in a few tries what runs of lines find slowly: a tool call's
 //! events are spread over a turn, and removing only some of them is rarely
-//! a bundle the reducer accepts.
+//! a bundle the reducer accepts. Removing half of the turns at once makes a
+//! long trace short in a few large steps, where turn after turn would judge
+//! hundreds of large candidates.
 //!
 //! Invariant: after [`remove_runs`] returns without the time limit cutting
 //! it short, removing any single line of the current bundle was judged not
 //! interesting (the last round of runs is one line long).
+
+use std::collections::HashSet;
 
 use serde_json::Value;
 
@@ -17,7 +21,7 @@ use super::numbering::as_reference;
 use super::search::Search;
 
 /// Events that belong together: those naming one id, or of one type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Group {
     /// The string value of a member whose name ends in `_id`.
     Id(String),
@@ -25,35 +29,52 @@ enum Group {
     Type(String),
 }
 
-/// Tries removing each group of events once, in the order their first
-/// event appears; returns whether anything was removed.
+/// Tries removing groups of events, many groups at once and then fewer,
+/// down to one group at a time (delta debugging over groups); returns
+/// whether anything was removed.
 pub(super) fn remove_groups(search: &mut Search<'_>) -> bool {
-    let groups = groups_of(
+    let mut groups = groups_of(
         search
             .current()
             .lines()
             .iter()
             .filter_map(|line| line.value()),
     );
-    let mut start = 0;
     let mut progress = false;
-    while start < groups.len() {
-        let rest = &groups[start..];
-        let found = search.first(rest.len(), &|bundle, index| {
-            let group = &rest[index];
-            let lines = bundle.lines();
-            let members: Vec<bool> = lines
-                .iter()
-                .map(|line| line.value().is_some_and(|value| in_group(value, group)))
-                .collect();
-            if !members.contains(&true) {
-                return None;
-            }
-            Some(bundle.without_lines(|line| members[line]))
-        });
-        let Some(found) = found else { break };
-        progress = true;
-        start += found + 1;
+    let mut run = groups.len();
+    while run > 0 && !search.stopped() {
+        let mut start = 0;
+        while start < groups.len() {
+            let count = (groups.len() - start).div_ceil(run);
+            let alive = &groups;
+            let found = search.first(count, &|bundle, index| {
+                let from = start + index * run;
+                let chosen: HashSet<&Group> =
+                    alive[from..(from + run).min(alive.len())].iter().collect();
+                let members: Vec<bool> = (bundle.lines().iter())
+                    .map(|line| {
+                        line.value().is_some_and(|value| {
+                            line_groups(value)
+                                .iter()
+                                .any(|group| chosen.contains(group))
+                        })
+                    })
+                    .collect();
+                if !members.contains(&true) {
+                    return None;
+                }
+                Some(bundle.without_lines(|line| members[line]))
+            });
+            let Some(found) = found else { break };
+            progress = true;
+            let from = start + found * run;
+            groups.drain(from..(from + run).min(groups.len()));
+            start = from;
+        }
+        if run == 1 {
+            break;
+        }
+        run = run.div_ceil(2);
     }
     progress
 }
@@ -93,28 +114,23 @@ pub(super) fn remove_runs(search: &mut Search<'_>) -> bool {
 fn groups_of<'a>(lines: impl Iterator<Item = &'a Value>) -> Vec<Group> {
     let mut groups = Vec::new();
     for line in lines {
-        let mut add = |group: Group| {
+        for group in line_groups(line) {
             if !groups.contains(&group) {
                 groups.push(group);
             }
-        };
-        if let Some(kind) = line.pointer("/payload/type").and_then(Value::as_str) {
-            add(Group::Type(kind.to_string()));
         }
-        visit_ids(line, &mut |id| add(Group::Id(id.to_string())));
     }
     groups
 }
 
-fn in_group(line: &Value, group: &Group) -> bool {
-    match group {
-        Group::Type(kind) => line.pointer("/payload/type").and_then(Value::as_str) == Some(kind),
-        Group::Id(id) => {
-            let mut named = false;
-            visit_ids(line, &mut |found| named |= found == id);
-            named
-        }
+/// The groups one event line belongs to: its type, then its ids.
+fn line_groups(line: &Value) -> Vec<Group> {
+    let mut groups = Vec::new();
+    if let Some(kind) = line.pointer("/payload/type").and_then(Value::as_str) {
+        groups.push(Group::Type(kind.to_string()));
     }
+    visit_ids(line, &mut |id| groups.push(Group::Id(id.to_string())));
+    groups
 }
 
 /// Every string value of a member named `*_id` in an event line, except the
@@ -169,7 +185,12 @@ mod tests {
                 Group::Id("c".to_string()),
             ]
         );
-        assert!(in_group(&lines[1], &Group::Id("t".to_string())));
-        assert!(!in_group(&lines[0], &Group::Id("c".to_string())));
+        assert_eq!(
+            line_groups(&lines[0]),
+            [
+                Group::Type("thread_started".to_string()),
+                Group::Id("t".to_string())
+            ]
+        );
     }
 }

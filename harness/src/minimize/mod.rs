@@ -45,8 +45,6 @@ use std::time::Instant;
 
 use rollout_trace::ReduceOptions;
 
-pub use bundle::Bundle;
-pub use bundle::Rendered;
 pub use bundle::Size;
 pub use numbering::Numbering;
 pub use predicate::Predicate;
@@ -54,6 +52,8 @@ pub use search::Status;
 
 use crate::CaseKind;
 use crate::Corpus;
+use bundle::Bundle;
+use bundle::Rendered;
 use predicate::Judge;
 use predicate::Verdict;
 use search::Search;
