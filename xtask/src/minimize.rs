@@ -22,6 +22,8 @@ use harness::minimize::Predicate;
 use harness::minimize::Request;
 use harness::minimize::Status;
 use harness::minimize::bytes;
+use rollout_trace::Limits;
+use rollout_trace::ReduceOptions;
 
 /// Shrink a bundle to the smallest bundle that is still interesting.
 ///
@@ -66,6 +68,18 @@ pub struct MinimizeArgs {
     /// ten times its run on the original, at least 10).
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
+    /// Reduce with --partial (as `cargo xtask reduce --partial`).
+    #[arg(long)]
+    partial: bool,
+    /// Largest payload file read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_payload_bytes)]
+    max_payload_bytes: u64,
+    /// Longest `trace.jsonl` line, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_line_bytes)]
+    max_line_bytes: usize,
+    /// Deepest JSON nesting accepted.
+    #[arg(long, value_name = "DEPTH", default_value_t = Limits::default().max_json_depth)]
+    max_json_depth: usize,
     /// Then make the result a corpus case, as `cargo xtask new-case NAME
     /// --from OUT` does (an err case when our reducer rejects it).
     #[arg(long, value_name = "NAME")]
@@ -107,6 +121,15 @@ pub fn run(args: &MinimizeArgs) -> anyhow::Result<ExitCode> {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         }),
         command_timeout: seconds(args.timeout),
+        reduce: ReduceOptions {
+            partial: args.partial,
+            limits: Limits {
+                max_payload_bytes: args.max_payload_bytes,
+                max_line_bytes: args.max_line_bytes,
+                max_json_depth: args.max_json_depth,
+            },
+            ..ReduceOptions::default()
+        },
     };
     let line = ProgressLine::new();
     let outcome = harness::minimize::minimize(&request, &|status| line.show(status));

@@ -104,6 +104,8 @@ pub struct Bundle {
     lines: Vec<Arc<Line>>,
     /// Whether the last line ends with a newline (a crashed writer's may not).
     terminated: bool,
+    /// `false`: the bundle has no `trace.jsonl` (and no lines).
+    has_trace: bool,
     /// Payload file contents by the path the references spell.
     files: BTreeMap<String, Arc<File>>,
 }
@@ -112,9 +114,10 @@ impl Bundle {
     /// Reads the bundle at `path` (its folder, or its event log).
     pub fn load(path: &Path) -> Result<Bundle, String> {
         let location = BundleLocation::locate(path);
-        if !location.trace_path.is_file() {
+        let has_trace = location.trace_path.is_file();
+        if !has_trace && !location.manifest_path().is_file() {
             return Err(format!(
-                "{} is not a trace bundle: it has no {TRACE_FILE_NAME}",
+                "{} is not a trace bundle: it has neither {MANIFEST_FILE_NAME} nor {TRACE_FILE_NAME}",
                 path.display()
             ));
         }
@@ -126,12 +129,16 @@ impl Bundle {
             true => Some(Arc::new(read(&manifest_path)?)),
             false => None,
         };
-        let trace = read(&location.trace_path)?;
+        let trace = match has_trace {
+            true => read(&location.trace_path)?,
+            false => Vec::new(),
+        };
         let root = location
             .root
             .canonicalize()
             .map_err(|error| format!("read {}: {error}", location.root.display()))?;
         let mut bundle = Bundle::of_trace(manifest, &trace);
+        bundle.has_trace = has_trace;
         for line in &bundle.lines {
             let Some(value) = &line.value else { continue };
             for (_, path) in references(value) {
@@ -166,6 +173,7 @@ impl Bundle {
             manifest,
             lines,
             terminated,
+            has_trace: true,
             files: BTreeMap::new(),
         }
     }
@@ -181,6 +189,7 @@ impl Bundle {
             &rendered.trace,
         );
         bundle.files = rendered.files.clone();
+        bundle.has_trace = rendered.has_trace;
         bundle
     }
 
@@ -283,6 +292,7 @@ impl Bundle {
         Rendered {
             manifest: self.manifest.as_deref().cloned(),
             trace,
+            has_trace: self.has_trace,
             files,
         }
     }
@@ -293,6 +303,8 @@ impl Bundle {
 pub struct Rendered {
     pub manifest: Option<Vec<u8>>,
     pub trace: Vec<u8>,
+    /// `false`: no `trace.jsonl` at all (`trace` is empty).
+    pub has_trace: bool,
     /// Payload files by the path their references spell.
     pub files: BTreeMap<String, Arc<File>>,
 }
@@ -332,7 +344,7 @@ impl Rendered {
     pub fn memory(&self) -> MemoryBundle {
         MemoryBundle {
             manifest: self.manifest.clone(),
-            trace: Some(self.trace.clone()),
+            trace: self.has_trace.then(|| self.trace.clone()),
             files: Arc::new(
                 (self.files.iter())
                     .map(|(path, file)| (path.clone(), file.bytes.clone()))
@@ -346,6 +358,7 @@ impl Rendered {
     pub fn fingerprint(&self) -> u128 {
         digest(|hasher| {
             self.manifest.hash(hasher);
+            self.has_trace.hash(hasher);
             self.trace.hash(hasher);
             for (path, file) in &self.files {
                 path.hash(hasher);
@@ -366,7 +379,9 @@ impl Rendered {
         if let Some(manifest) = &self.manifest {
             write(&dir.join(MANIFEST_FILE_NAME), manifest)?;
         }
-        write(&dir.join(TRACE_FILE_NAME), &self.trace)?;
+        if self.has_trace {
+            write(&dir.join(TRACE_FILE_NAME), &self.trace)?;
+        }
         for (path, file) in &self.files {
             // Held files passed the confinement rule when they were read.
             if let Ok(relative) = relative_payload_path(path) {

@@ -73,6 +73,9 @@ pub struct Request<'a> {
     /// Limit of one command run; by default ten times the original's run,
     /// and at least 10 s.
     pub command_timeout: Option<Duration>,
+    /// How our reducer reduces (`--partial`, limits); read-ahead is chosen
+    /// here, by `jobs`.
+    pub reduce: ReduceOptions,
 }
 
 /// What a minimization did.
@@ -114,7 +117,7 @@ pub fn minimize(
     let options = ReduceOptions {
         // With several workers the cores are busy already.
         read_ahead: request.jobs <= 1,
-        ..ReduceOptions::default()
+        ..request.reduce
     };
     let mut judge = Judge::new(request.predicate.clone(), options)?;
     if let Some(timeout) = request.command_timeout {
@@ -133,7 +136,10 @@ pub fn minimize(
         Verdict::Boring(why) => {
             judge.on_disk = !request.predicate.runs_commands();
             if !judge.on_disk || !judge.verdict(&original, 0).interesting() {
-                return Err(refusal(request, &why));
+                // Built-in predicates only read: judging the bundle where it
+                // lies tells whether copying it lost what is interesting.
+                let in_place = judge.on_disk && judge.verdict_at(request.bundle).interesting();
+                return Err(refusal(request, &why, in_place));
             }
         }
     }
@@ -176,7 +182,7 @@ pub fn minimize(
             request.out.display()
         ));
     }
-    let reduces = rollout_trace::reduce_bundle(request.out).is_ok();
+    let reduces = rollout_trace::reduce_bundle_with(request.out, &options).is_ok();
     Ok(Outcome {
         out: request.out.to_path_buf(),
         predicate: request.predicate.clone(),
@@ -223,12 +229,21 @@ fn choose_numbering(original: &Bundle, judge: &Judge) -> Numbering {
         .unwrap_or(Numbering::KEEP)
 }
 
-/// Why the original cannot be minimized, with what to try instead.
-fn refusal(request: &Request<'_>, why: &str) -> String {
-    let mut text = format!(
-        "the original bundle is not interesting, so nothing was minimized: {} does not hold: {why}",
-        request.predicate.describe()
-    );
+/// Why the original cannot be minimized, with what to try instead;
+/// `in_place`: it is interesting where it lies, not as the minimizer copies it.
+fn refusal(request: &Request<'_>, why: &str, in_place: bool) -> String {
+    let mut text = match in_place {
+        true => format!(
+            "the bundle is interesting where it lies but not as the minimizer copies it \
+             (manifest.json, trace.jsonl and the payload files its events reference inside the folder, \
+             as regular files), so nothing was minimized: {} does not hold for the copy: {why}",
+            request.predicate.describe()
+        ),
+        false => format!(
+            "the original bundle is not interesting, so nothing was minimized: {} does not hold: {why}",
+            request.predicate.describe()
+        ),
+    };
     if let Some(warning) = request.predicate.warning() {
         let _ = write!(text, "\n  note: {warning}");
     }

@@ -49,6 +49,7 @@ fn minimize(
         time_limit: None,
         jobs,
         command_timeout: Some(Duration::from_secs(60)),
+        reduce: rollout_trace::ReduceOptions::default(),
     };
     harness::minimize::minimize(&request, &|_| {})
 }
@@ -300,6 +301,30 @@ fn uninteresting_originals_are_refused_and_nothing_is_written() -> TestResult {
             .starts_with("the command cannot be run, so nothing was minimized: the command exited with status 127"),
     );
     assert!(!out.exists());
+
+    // Interesting where it lies, but a copy has no symbolic link to follow.
+    #[cfg(unix)]
+    {
+        let linked = generated(temp.path(), "linked", 1)?;
+        std::fs::write(temp.path().join("outside.json"), "{}")?;
+        std::fs::remove_file(linked.join("payloads/1.json"))?;
+        std::os::unix::fs::symlink(
+            temp.path().join("outside.json"),
+            linked.join("payloads/1.json"),
+        )?;
+        let predicate = Predicate::Error("resolves through a symbolic link".to_string());
+        let refused = minimize(&linked, &out, predicate, 1)
+            .err()
+            .unwrap_or_default();
+        assert!(
+            refused.starts_with(
+                "the bundle is interesting where it lies but not as the minimizer copies it"
+            ),
+            "{refused}"
+        );
+        assert!(!out.exists());
+    }
+
     std::fs::create_dir(&out)?;
     assert_eq!(
         refusal(Predicate::Exec("true".to_string())),

@@ -54,6 +54,7 @@ pub fn run(turn_counts: &[u64], out: &Path, seed: u64, keep: bool) -> anyhow::Re
             time_limit: None,
             jobs,
             command_timeout: None,
+            reduce: rollout_trace::ReduceOptions::default(),
         };
         let outcome = match harness::minimize::minimize(&request, &|_| {}) {
             Ok(outcome) => outcome,
