@@ -20,6 +20,7 @@
 //!   seen before costs a pass over the event log, not over the payloads.
 
 use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::fs;
 use std::hash::Hash;
 use std::hash::Hasher;
@@ -209,10 +210,11 @@ impl Bundle {
     /// reference them.
     pub fn files_in_use_order(&self) -> Vec<String> {
         let mut paths: Vec<String> = Vec::new();
+        let mut seen = HashSet::new();
         for line in &self.lines {
             let Some(value) = &line.value else { continue };
             for (_, path) in references(value) {
-                if self.files.contains_key(path) && !paths.iter().any(|known| known == path) {
+                if self.files.contains_key(path) && seen.insert(path) {
                     paths.push(path.to_string());
                 }
             }
@@ -256,28 +258,31 @@ impl Bundle {
     pub fn render(&self, numbering: Numbering) -> Rendered {
         let mut renumberer = Renumberer::new(numbering);
         let mut trace = Vec::new();
+        // (new path, original path) of each file, in first-use order.
         let mut names: Vec<(String, String)> = Vec::new();
+        let mut named = HashSet::new();
         for (index, line) in self.lines.iter().enumerate() {
             if index > 0 {
                 trace.push(b'\n');
             }
-            let Some(value) = &line.value else {
+            let Some(original) = &line.value else {
                 trace.extend_from_slice(&line.bytes);
                 continue;
             };
-            let renumbered = renumberer.line(value);
-            let value = renumbered.as_ref().unwrap_or(value);
-            match &renumbered {
+            let renumbered = renumberer.line(original);
+            let rendered = match &renumbered {
                 Some(renumbered) => {
                     trace.extend_from_slice(&serde_json::to_vec(renumbered).unwrap_or_default());
+                    renumbered
                 }
-                None => trace.extend_from_slice(&line.bytes),
-            }
-            // The references of the rendered line, matched to the originals'
-            // paths: both walks visit references in the same order.
-            let original = references(line.value.as_ref().unwrap_or(value));
-            for ((_, old), (_, new)) in original.iter().zip(references(value)) {
-                if !names.iter().any(|(known, _)| known == new) {
+                None => {
+                    trace.extend_from_slice(&line.bytes);
+                    original
+                }
+            };
+            // Both walks visit the references in the same order.
+            for ((_, old), (_, new)) in references(original).iter().zip(references(rendered)) {
+                if named.insert(new.to_string()) {
                     names.push((new.to_string(), old.to_string()));
                 }
             }
@@ -413,5 +418,36 @@ mod tests {
         assert_eq!(empty.render(Numbering::KEEP).size().events, 0);
         let one = Bundle::of_trace(None, b"x\n");
         assert_eq!(one.render(Numbering::KEEP).trace, b"x\n");
+    }
+
+    #[test]
+    fn files_follow_their_references_and_the_unreferenced_go() {
+        let line = |seq: u64, number: u64| {
+            format!(
+                r#"{{"seq":{seq},"payload":{{"type":"t","p":{{"raw_payload_id":"raw_payload:{number}","kind":{{"type":"k"}},"path":"payloads/{number}.json"}}}}}}"#
+            )
+        };
+        let trace = format!("{}\n{}\n{}\n", line(4, 5), line(5, 3), line(6, 5));
+        let mut bundle = Bundle::of_trace(None, trace.as_bytes());
+        for number in [3, 5] {
+            bundle = bundle.with_file(&format!("payloads/{number}.json"), vec![b'0' + number]);
+        }
+        let rendered = bundle
+            .without_lines(|index| index == 1)
+            .render(Numbering::WRITER);
+        assert_eq!(
+            String::from_utf8_lossy(&rendered.trace),
+            format!("{}\n{}\n", line(1, 1), line(2, 1))
+        );
+        let files: Vec<(&str, &[u8])> = (rendered.files.iter())
+            .map(|(path, file)| (path.as_str(), file.bytes()))
+            .collect();
+        assert_eq!(files, [("payloads/1.json", b"5".as_slice())]);
+        assert_eq!(
+            Bundle::from_rendered(&rendered)
+                .render(Numbering::WRITER)
+                .fingerprint(),
+            rendered.fingerprint()
+        );
     }
 }
