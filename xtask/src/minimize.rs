@@ -111,16 +111,24 @@ pub fn run(args: &MinimizeArgs) -> anyhow::Result<ExitCode> {
     if let Some(warning) = predicate.warning() {
         eprintln!("warning: {warning}");
     }
-    let seconds = |value: Option<f64>| value.map(Duration::from_secs_f64);
+    let seconds = |flag: &str, value: Option<f64>| match value {
+        None => Ok(None),
+        Some(seconds) => match Duration::try_from_secs_f64(seconds) {
+            Ok(duration) => Ok(Some(duration)),
+            Err(_) => Err(anyhow::anyhow!(
+                "{flag} takes a number of seconds, not {seconds}"
+            )),
+        },
+    };
     let request = Request {
         bundle: &args.bundle,
         out: &args.out,
         predicate,
-        time_limit: seconds(args.time_limit),
+        time_limit: seconds("--time-limit", args.time_limit)?,
         jobs: args.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         }),
-        command_timeout: seconds(args.timeout),
+        command_timeout: seconds("--timeout", args.timeout)?,
         reduce: ReduceOptions {
             partial: args.partial,
             limits: Limits {
