@@ -7,7 +7,8 @@
 //! expectation files bless writes (`expected.json` or `expected.err`, and
 //! `diagnostics.txt` when the reduction has diagnostics).
 //!
-//! It also writes the fuzz target's seed corpus ([`fuzz_seeds`]).
+//! It also writes the fuzz target's seed corpus ([`fuzz_seeds`]) and shrinks
+//! failing bundles to small ones ([`minimize`]).
 //!
 //! Invariants: nothing here writes inside `corpus/` except [`bless::apply`]
 //! (expectation files) and [`new_case::create`] (a whole new case folder, for
@@ -29,6 +30,7 @@ pub mod case;
 pub mod config;
 pub mod fuzz_seeds;
 pub mod integrity;
+pub mod minimize;
 pub mod new_case;
 pub mod redact;
 pub mod render;

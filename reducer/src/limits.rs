@@ -50,6 +50,16 @@ pub(crate) fn depth_over_limit(bytes: &[u8], limit: usize) -> Option<usize> {
     if limit >= SERDE_JSON_MAX_DEPTH {
         return None;
     }
+    // Cheap first: nesting needs as many openings, and real documents have
+    // far fewer brackets than the limit (this loop vectorizes; the exact
+    // scan below, which skips strings, does not).
+    let openings: usize = bytes
+        .iter()
+        .map(|&byte| usize::from(byte == b'[' || byte == b'{'))
+        .sum();
+    if openings <= limit {
+        return None;
+    }
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;

@@ -8,6 +8,7 @@
 //! - `gen-trace`: write a large, realistic, deterministic bundle (`tracegen`).
 //! - `bench`: reduce time, memory and the read-and-parse floor on generated bundles.
 //! - `new-case`: turn a real trace bundle into a corpus case (`--redact`).
+//! - `minimize`: shrink a failing bundle to the smallest one that still fails.
 //! - `fuzz-seeds`: the seed corpus of the fuzz target.
 
 mod bench;
@@ -15,6 +16,7 @@ mod bless;
 mod corpus;
 mod fuzz_seeds;
 mod gen_trace;
+mod minimize;
 mod new_case;
 
 /// The command-line reducer allocates and frees large payload buffers and
@@ -53,6 +55,7 @@ enum Command {
     BenchRun(bench::BenchRunArgs),
     Diff(cli::diff::DiffArgs),
     NewCase(new_case::NewCaseArgs),
+    Minimize(minimize::MinimizeArgs),
     FuzzSeeds(fuzz_seeds::FuzzSeedsArgs),
 }
 
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::BenchRun(args) => bench::run_one(&args),
         Command::Diff(args) => cli::diff::run(&args),
         Command::NewCase(args) => new_case::run(&args),
+        Command::Minimize(args) => minimize::run(&args),
         Command::FuzzSeeds(args) => fuzz_seeds::run(&args),
     };
     cli::exit_code(result)

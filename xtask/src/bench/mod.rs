@@ -12,7 +12,10 @@
 //!   generator version and every parameter, renamed into place only when
 //!   complete, and reused by later runs when present (`--keep` keeps them).
 //!   A bundle never grows past the free disk space minus a margin.
+//!
+//! `--minimize N,..` measures `cargo xtask minimize` instead (`minimize.rs`).
 
+mod minimize;
 mod run;
 mod table;
 
@@ -73,6 +76,10 @@ pub struct BenchArgs {
     /// Seed of the generated text.
     #[arg(long, value_name = "S", default_value_t = 1)]
     seed: u64,
+    /// Instead, time `minimize` on bundles of these turn counts (incremental,
+    /// a code-mode cell every 12 turns) with one injected call-id conflict.
+    #[arg(long, value_name = "N,..", value_delimiter = ',')]
+    minimize: Vec<u64>,
 }
 
 /// Free space left on the disk of `--out` after generating a bundle.
@@ -84,6 +91,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let out = crate::project_root().join(&args.out);
     fs::create_dir_all(&out).with_context(|| format!("create {}", out.display()))?;
+    if !args.minimize.is_empty() {
+        return minimize::run(&args.minimize, &out, args.seed, args.keep);
+    }
     let exe = std::env::current_exe().context("locate the running xtask")?;
 
     let mut configs: Vec<(u64, Option<u64>, bool)> =

@@ -194,7 +194,7 @@ fn reduce(bundle: &Path, read_ahead: bool, state: &Path) -> anyhow::Result<Measu
 }
 
 /// `VmHWM` (peak resident set) of this process, from `/proc/self/status`.
-fn peak_rss_bytes() -> u64 {
+pub fn peak_rss_bytes() -> u64 {
     let Ok(status) = fs::read_to_string("/proc/self/status") else {
         return 0;
     };
