@@ -92,12 +92,40 @@ impl ScannedRequest {
     /// Decodes one item; `None` when only a whole decode can say what it is.
     pub fn decode_item(&self, range: &Range<usize>) -> Option<Value> {
         let bytes = self.item_bytes(range);
+        let value: Value = serde_json::from_slice(bytes).ok()?;
+        // Alone, the item may nest 127 levels; inside the document, only what
+        // the document's own two levels leave. Counting brackets rules the
+        // question out for almost every item; the rest are measured.
         let limit = crate::limits::SERDE_JSON_MAX_DEPTH - ITEM_DEPTH_IN_DOCUMENT;
-        if crate::limits::depth_over_limit(bytes, limit).is_some() {
+        let openings = bytes
+            .iter()
+            .filter(|&&byte| byte == b'[' || byte == b'{')
+            .count();
+        if openings > limit && nesting(&value) > limit {
             return None;
         }
-        serde_json::from_slice(bytes).ok()
+        Some(value)
     }
+}
+
+/// The deepest nesting of arrays and objects in `value` (a scalar is 0).
+fn nesting(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut pending = vec![(value, 1usize)];
+    while let Some((value, depth)) = pending.pop() {
+        match value {
+            Value::Array(elements) => {
+                deepest = deepest.max(depth);
+                pending.extend(elements.iter().map(|child| (child, depth + 1)));
+            }
+            Value::Object(members) => {
+                deepest = deepest.max(depth);
+                pending.extend(members.values().map(|child| (child, depth + 1)));
+            }
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn scan_members(bytes: &[u8]) -> Option<(Option<Value>, ScannedInput)> {
@@ -168,6 +196,14 @@ impl<'de> Visitor<'de> for TopLevel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_counts_containers_not_brackets_in_strings() {
+        let value: Value = serde_json::json!({"a": [[1, "[[[["], {}], "b": "{{"});
+        assert_eq!(nesting(&value), 3);
+        assert_eq!(nesting(&serde_json::json!("[[")), 0);
+        assert_eq!(nesting(&serde_json::json!([])), 1);
+    }
 
     #[test]
     fn finds_items_and_members() {
