@@ -1,6 +1,8 @@
 //! The library's integration tests, in one test binary (one link instead of
-//! one per file): writer, views, and files that cannot be corpus cases.
+//! one per file): writer, views (the HTML page in a real browser too), and
+//! files that cannot be corpus cases.
 
+mod html;
 mod state_json;
 mod support;
 mod unreadable_files;
