@@ -3,6 +3,7 @@
 //! files that cannot be corpus cases.
 
 mod html;
+mod html_browser;
 mod state_json;
 mod support;
 mod unreadable_files;
