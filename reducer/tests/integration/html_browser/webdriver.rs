@@ -143,6 +143,15 @@ impl Browser {
         )
     }
 
+    /// Runs `script` as a function body whose last argument is a callback;
+    /// what it passes to the callback.
+    pub fn run_async(&self, script: &str, arguments: &[Value]) -> Result<Value, String> {
+        self.command(
+            "/execute/async",
+            &json!({ "script": script, "args": arguments }),
+        )
+    }
+
     /// The first element matching a CSS selector.
     pub fn find(&self, selector: &str) -> Result<String, String> {
         let found = self.command(
