@@ -86,6 +86,13 @@
     return span;
   }
 
+  // A turn by the name its row has ("turn 3").
+  function turnRef(id) {
+    const row = id === null || id === undefined ? null : doc.getElementById(id);
+    const name = row && row.dataset.k === 'turn' ? row.querySelector(':scope > summary b') : null;
+    return ref('turn', id, name ? name.textContent : undefined);
+  }
+
   function threadRef(id) {
     const thread = get('thread', id);
     return thread ? link(id, thread.agent_path) : ref('thread', id);
@@ -122,9 +129,10 @@
   function facts(parent, rows) {
     const dl = el('dl', 'facts');
     for (const [key, value] of rows) {
-      if (value === null || value === undefined || value === '') continue;
+      const parts = Array.isArray(value) ? value.filter((part) => part !== null && part !== undefined) : null;
+      if (value === null || value === undefined || value === '' || (parts && !parts.length)) continue;
       const dd = el('dd');
-      if (Array.isArray(value)) dd.append(...value.filter((part) => part !== null && part !== undefined));
+      if (parts) dd.append(...parts);
       else if (value instanceof Node) dd.append(value);
       else dd.textContent = String(value);
       dl.append(el('dt', null, key), dd);
@@ -408,7 +416,7 @@
         ['provider', call.provider_name],
         ['response id', call.response_id],
         ['upstream request id', call.upstream_request_id],
-        ['turn', ref('turn', call.codex_turn_id)],
+        ['turn', turnRef(call.codex_turn_id)],
         ...windowFacts(call.execution),
         ['tokens in', usage ? usage.input_tokens + ' (' + usage.cached_input_tokens + ' cached, ' + usage.cache_write_input_tokens + ' cache write)' : null],
         ['tokens out', usage ? usage.output_tokens + ' (' + usage.reasoning_output_tokens + ' reasoning)' : null],
@@ -443,7 +451,7 @@
         ['model-visible call id', tool.model_visible_call_id],
         ['MCP call id', tool.mcp_call_id],
         ['code-mode runtime tool id', tool.code_mode_runtime_tool_id],
-        ['turn', ref('turn', tool.started_by_codex_turn_id)],
+        ['turn', turnRef(tool.started_by_codex_turn_id)],
         ...windowFacts(tool.execution),
         ['target agent', summary.target_agent_path],
         ['task', summary.task_name],
@@ -467,7 +475,7 @@
         ['runtime cell id', cell.runtime_cell_id],
         ['runtime status', cell.runtime_status],
         ['model-visible call id', cell.model_visible_call_id],
-        ['turn', ref('turn', cell.codex_turn_id)],
+        ['turn', turnRef(cell.codex_turn_id)],
         ...windowFacts(cell.execution),
         ['first response', when(cell.initial_response_at_unix_ms)],
         ['yielded', when(cell.yielded_at_unix_ms)],
@@ -483,7 +491,7 @@
     compaction(body, compaction) {
       facts(body, [
         ['installed', when(compaction.installed_at_unix_ms)],
-        ['turn', ref('turn', compaction.codex_turn_id)],
+        ['turn', turnRef(compaction.codex_turn_id)],
         ['marker', ref('item', compaction.marker_item_id, itemNumber(compaction.marker_item_id))],
       ]);
       for (const id of list(compaction.request_ids)) {
@@ -527,7 +535,7 @@
         ['tool call', tool ? link(tool, data.tool_names[tool]) : null],
         ['code cell', cell ? link(cell) : null],
         ['thread', threadRef(item.thread_id)],
-        ['turn', ref('turn', item.codex_turn_id)],
+        ['turn', turnRef(item.codex_turn_id)],
         ['first seen', when(item.first_seen_at_unix_ms)],
         ['produced by', list(item.produced_by).length ? producers(list(item.produced_by)) : null],
       ]);
