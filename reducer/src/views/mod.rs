@@ -17,7 +17,7 @@
 //!   `RolloutTrace`, including partial ones (open windows, dangling ids):
 //!   nothing in them panics on data.
 //! - [`html()`] writes to a writer as it goes (a 200-turn rollout's page is
-//!   megabytes); [`render`] and [`write`] work for every view.
+//!   megabytes); [`render`] and [`write()`] work for every view.
 //! - The terminal views ([`summary()`], [`transcript()`]) fit [`WIDTH`]
 //!   characters per line when colour is off, and sanitize every string taken
 //!   from the trace so that no control character reaches the terminal.
