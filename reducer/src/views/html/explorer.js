@@ -3,8 +3,9 @@
 // search, filters and copyable links.
 //
 // Rules: trace data reaches the page only as text (textContent, text nodes,
-// the value and href properties), never through innerHTML or any other
-// markup parser; nothing here requests anything from anywhere.
+// the value and href properties), never through a markup parser (no
+// property or method that takes HTML); nothing here requests anything from
+// anywhere. The unit tests of html/mod.rs hold the script to both.
 (function () {
   'use strict';
 

@@ -201,6 +201,30 @@ mod tests {
     }
 
     #[test]
+    fn the_script_never_parses_markup_and_nothing_loads_anything() {
+        for forbidden in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "createContextualFragment",
+            "DOMParser",
+            "eval(",
+            "Function(",
+            "fetch(",
+            "XMLHttpRequest",
+            "import(",
+            "http:",
+            "https:",
+        ] {
+            assert!(!SCRIPT.contains(forbidden), "explorer.js uses {forbidden}");
+        }
+        for forbidden in ["url(", "@import", "@font-face", "http:", "https:"] {
+            assert!(!STYLE.contains(forbidden), "explorer.css uses {forbidden}");
+        }
+    }
+
+    #[test]
     fn the_script_and_style_cannot_end_their_elements() {
         assert!(!SCRIPT.to_ascii_lowercase().contains("</script"));
         assert!(!SCRIPT.contains("<!--"));
