@@ -123,6 +123,35 @@ fn check_clean(browser: &Browser, url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Each thread-tree line, by its link's fragment, without nested lines.
+const TREE: &str = "Object.fromEntries([...document.querySelectorAll('nav.tree li')].map(li => [
+    li.querySelector(':scope > a').hash,
+    [...li.childNodes].filter(n => n.nodeName !== 'UL').map(n => n.textContent).join('')]))";
+
+/// Every thread has a line in the tree with its path, nickname, status and
+/// every model it used.
+fn check_tree(trace: &RolloutTrace, tree: &Value) -> Result<(), String> {
+    let lines = tree.as_object().map_or(0, serde_json::Map::len);
+    if lines != trace.threads.len() {
+        return Err(format!("{lines} lines in the thread tree: {tree}"));
+    }
+    for thread in trace.threads.values() {
+        let line = tree[format!("#{}", fragment(&thread.thread_id))]
+            .as_str()
+            .ok_or_else(|| format!("{} not in the tree", thread.thread_id))?;
+        let mut facts = vec![thread.agent_path.as_str(), thread.execution.status.as_str()];
+        facts.extend(thread.nickname.as_deref());
+        facts.extend(thread.default_model.as_deref());
+        let calls = trace.inference_calls.values();
+        let thread_calls = calls.filter(|call| call.thread_id == thread.thread_id);
+        facts.extend(thread_calls.map(|call| call.model.as_str()));
+        if let Some(fact) = facts.into_iter().find(|fact| !line.contains(fact)) {
+            return Err(format!("{fact} not in the tree: {line}"));
+        }
+    }
+    Ok(())
+}
+
 /// What a deep link to `id` left: whether its element is open, shows its
 /// body with the id, is in view and highlighted.
 const OPENED: &str = "
@@ -175,14 +204,12 @@ fn corpus_pages_show_every_thread_and_open_every_deep_link() -> TestResult {
         // On load: the header, every thread in the tree with its model, the
         // root thread's turns, entries, edges and conversation displayed.
         let shown = browser.run(
-            "const root = [...document.querySelectorAll('section.thread')].find(s => s.dataset.thread === arguments[0]);
+            &"const root = [...document.querySelectorAll('section.thread')].find(s => s.dataset.thread === arguments[0]);
              const hidden = root ? [...root.querySelectorAll('details.turn, .g > details.row, details.conv > details.row')]
                .filter(e => e.getClientRects().length === 0).map(e => e.id || e.dataset.id) : ['no root section'];
-             return {header: document.querySelector('header.top').textContent,
-                     tree: Object.fromEntries([...document.querySelectorAll('nav.tree li')].map(li => [
-                       li.querySelector(':scope > a').hash,
-                       [...li.childNodes].filter(n => n.nodeName !== 'UL').map(n => n.textContent).join('')])),
-                     hidden, search: !document.querySelector('.tools').hidden};",
+             return {header: document.querySelector('header.top').textContent, tree: TREE,
+                     hidden, search: !document.querySelector('.tools').hidden};"
+                .replace("TREE", TREE),
             &[json!(trace.root_thread_id)],
         )?;
         assert_eq!(
@@ -196,21 +223,7 @@ fn corpus_pages_show_every_thread_and_open_every_deep_link() -> TestResult {
             header.contains(trace.status.as_str()) && header.contains("tokens"),
             "{case}: {header}"
         );
-        for thread in trace.threads.values() {
-            let line = &shown["tree"][format!("#{}", fragment(&thread.thread_id))];
-            let line = line
-                .as_str()
-                .ok_or_else(|| format!("{case}: {} not in the tree", thread.thread_id))?;
-            let mut facts = vec![thread.agent_path.as_str(), thread.execution.status.as_str()];
-            facts.extend(thread.nickname.as_deref());
-            facts.extend(thread.default_model.as_deref());
-            for fact in facts {
-                assert!(
-                    line.contains(fact),
-                    "{case}: {fact} not in the tree: {line}"
-                );
-            }
-        }
+        check_tree(&trace, &shown["tree"]).map_err(|error| format!("{case}: {error}"))?;
 
         // Deep links: the first of each kind from a fresh load, the others
         // by moving the fragment (hashchange).
@@ -522,7 +535,7 @@ fn every_corpus_page_loads_and_opens_every_row_without_a_script_error() -> TestR
         // list all) but copy link.
         let outcome = browser
             .run_async(
-                "const done = arguments[arguments.length - 1];
+                &"const done = arguments[arguments.length - 1];
                  const rows = [...document.querySelectorAll('details[data-k]')];
                  for (const row of rows) row.open = true;
                  const started = Date.now();
@@ -534,16 +547,13 @@ fn every_corpus_page_loads_and_opens_every_row_without_a_script_error() -> TestR
                    for (const button of document.querySelectorAll('.body button')) {
                      if (button.textContent !== 'copy link') button.click();
                    }
-                   done(document.querySelectorAll('nav.tree li').length);
-                 })();",
+                   done(TREE);
+                 })();"
+                    .replace("TREE", TREE),
                 &[],
             )
-            .and_then(|threads| {
-                if threads != json!(trace.threads.len()) {
-                    return Err(format!("{threads} (threads in the tree)"));
-                }
-                check_clean(&browser, &url)
-            });
+            .and_then(|tree| check_tree(&trace, &tree))
+            .and_then(|()| check_clean(&browser, &url));
         if let Err(error) = outcome {
             failures.push(format!("{name}: {error}"));
         }

@@ -63,6 +63,8 @@ pub(super) struct Outline<'g, 'a> {
     unplaced: Vec<&'a InteractionEdge>,
     /// Token use per thread.
     usage: BTreeMap<&'a str, TokenUsage>,
+    /// The models each thread's inference and compaction requests went to.
+    models: BTreeMap<&'a str, BTreeSet<&'a str>>,
     /// Ids already given to an element.
     used: BTreeSet<&'a str>,
 }
@@ -75,6 +77,7 @@ impl<'g, 'a> Outline<'g, 'a> {
             incoming: BTreeMap::new(),
             unplaced: Vec::new(),
             usage: BTreeMap::new(),
+            models: BTreeMap::new(),
             used: BTreeSet::new(),
         };
         for edge in graph.trace.interaction_edges.values() {
@@ -89,6 +92,16 @@ impl<'g, 'a> Outline<'g, 'a> {
             if let Some(to) = to {
                 outline.incoming.entry(to).or_default().push(edge);
             }
+        }
+        let requests = graph.trace.compaction_requests.values();
+        for (thread_id, model) in graph
+            .trace
+            .inference_calls
+            .values()
+            .map(|call| (&call.thread_id, &call.model))
+            .chain(requests.map(|request| (&request.thread_id, &request.model)))
+        {
+            outline.models.entry(thread_id).or_default().insert(model);
         }
         for call in graph.trace.inference_calls.values() {
             if let Some(usage) = &call.usage {
@@ -202,9 +215,17 @@ impl<'g, 'a> Outline<'g, 'a> {
         if let Some(ms) = window_ms(&thread.execution) {
             m.raw(" · ")?.text(&duration(ms))?;
         }
-        if let Some(model) = &thread.default_model {
+        // The thread's default model, then any other its requests went to.
+        let default = thread.default_model.as_deref();
+        let used = self.models.get(thread.thread_id.as_str());
+        let others = used
+            .into_iter()
+            .flatten()
+            .filter(|model| Some(**model) != default);
+        let models: Vec<&str> = default.into_iter().chain(others.copied()).collect();
+        if !models.is_empty() {
             m.raw(" · <span class=\"model\">")?
-                .text(model)?
+                .text(&models.join(", "))?
                 .raw("</span>")?;
         }
         let turns = self.graph.turns(&thread.thread_id).len();
