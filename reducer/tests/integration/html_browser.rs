@@ -247,6 +247,31 @@ fn corpus_pages_show_every_thread_and_open_every_deep_link() -> TestResult {
             }
         }
 
+        // "copy link" copies the page's URL with the object's fragment, or
+        // shows it selected where the clipboard is refused.
+        let last = trace
+            .conversation_items
+            .keys()
+            .next_back()
+            .ok_or("no items")?;
+        browser.open(&format!("{url}#{}", fragment(last)))?;
+        check_opened(&browser, last)?;
+        let copy = browser.find(".hl > .body button.copy")?;
+        browser.click(&copy)?;
+        let copied = wait_for(
+            &browser,
+            "const line = document.querySelector('.hl > .body .idline');
+             const input = line.querySelector('input.url');
+             if (input) return input.value;
+             return line.querySelector('button.copy').textContent === 'copied' ? 'copied' : null;",
+            &[],
+        )?;
+        let expected = format!("{url}#{}", fragment(last));
+        assert!(
+            copied == "copied" || copied == json!(expected),
+            "{case}: {copied}"
+        );
+
         // Each edge row links to its other end.
         let links = browser.find_all("details[data-k=edge] > summary a")?;
         for (index, link) in links.iter().enumerate() {
