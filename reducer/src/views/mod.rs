@@ -117,14 +117,19 @@ pub fn write(
 ) -> io::Result<()> {
     match view {
         View::Html => html(trace, options, out),
-        _ => out.write_all(render(trace, view, options).as_bytes()),
+        View::Summary | View::Transcript | View::Perfetto | View::Otlp => {
+            out.write_all(render(trace, view, options).as_bytes())
+        }
     }
 }
 
-/// A self-contained HTML page to explore the rollout in a browser, written
-/// to `out` as it is made (reads no option). See the `html` module for what
-/// the page holds; it requests nothing from any network and inserts trace
-/// data as text only.
+/// A self-contained HTML page to explore the rollout in a browser, offline
+/// and from `file://`: the thread tree, each thread's turns (inference
+/// calls, code cells, tool calls, compactions, agent edges) and
+/// conversation, every object opening to its full content, deep links
+/// (`page.html#<id>`), search and filters. Written to `out` as it is made;
+/// reads no option. The page requests nothing from any network and inserts
+/// trace data as text only.
 pub fn html(trace: &RolloutTrace, _options: &ViewOptions, out: &mut dyn Write) -> io::Result<()> {
     html::render(trace, out)
 }
