@@ -121,10 +121,84 @@ fn header(m: &mut Markup, trace: &RolloutTrace) -> io::Result<()> {
     if usage.reasoning_output_tokens > 0 {
         m.text(&format!(" ({} reasoning)", usage.reasoning_output_tokens))?;
     }
-    m.raw("</p>\n<noscript><p class=\"note\">JavaScript is off: this is the outline. ")?
+    m.raw("</p>\n")?;
+    let problems = problems(trace);
+    if !problems.is_empty() {
+        m.raw("<p class=\"warn\">")?
+            .text(&problems)?
+            .raw("</p>\n")?;
+    }
+    m.raw("<noscript><p class=\"note\">JavaScript is off: this is the outline. ")?
         .raw("With JavaScript, every row opens to its full content, and search and filters work.</p></noscript>\n")?
         .raw("</header>\n")?;
     Ok(())
+}
+
+/// `not completed: 1 turn, 2 tool calls · 3 commands exited non-zero`, or
+/// nothing: what "failed only" shows.
+fn problems(trace: &RolloutTrace) -> String {
+    let bad = outline::is_bad;
+    let counts = [
+        (
+            trace
+                .threads
+                .values()
+                .filter(|t| bad(t.execution.status))
+                .count(),
+            "thread",
+        ),
+        (
+            trace
+                .codex_turns
+                .values()
+                .filter(|t| bad(t.execution.status))
+                .count(),
+            "turn",
+        ),
+        (
+            trace
+                .inference_calls
+                .values()
+                .filter(|c| bad(c.execution.status))
+                .count(),
+            "inference call",
+        ),
+        (
+            trace
+                .code_cells
+                .values()
+                .filter(|c| bad(c.execution.status))
+                .count(),
+            "code cell",
+        ),
+        (
+            trace
+                .tool_calls
+                .values()
+                .filter(|t| bad(t.execution.status))
+                .count(),
+            "tool call",
+        ),
+    ];
+    let mut parts: Vec<String> = Vec::new();
+    let not_completed: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, noun)| plural(*n, noun))
+        .collect();
+    if !not_completed.is_empty() {
+        parts.push(format!("not completed: {}", not_completed.join(", ")));
+    }
+    let exited = trace
+        .terminal_operations
+        .values()
+        .filter_map(|operation| operation.result.as_ref()?.exit_code)
+        .filter(|code| *code != 0)
+        .count();
+    if exited > 0 {
+        parts.push(format!("{} exited non-zero", plural(exited, "command")));
+    }
+    parts.join(" · ")
 }
 
 /// Search and filters, hidden until the script shows them.

@@ -434,7 +434,7 @@ impl<'g, 'a> Outline<'g, 'a> {
 }
 
 /// Failed, cancelled and aborted: what the "failed only" filter shows.
-fn is_bad(status: ExecutionStatus) -> bool {
+pub(super) fn is_bad(status: ExecutionStatus) -> bool {
     matches!(
         status,
         ExecutionStatus::Failed | ExecutionStatus::Cancelled | ExecutionStatus::Aborted
