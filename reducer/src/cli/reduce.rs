@@ -40,7 +40,8 @@ const PROGRESS_MIN_BYTES: u64 = 50 << 20;
 /// Views: `summary` (a tree of threads, turns and calls), `transcript` (each
 /// thread's conversation), `perfetto` (Chrome trace-event JSON: open it in
 /// ui.perfetto.dev or chrome://tracing), `otlp` (OTLP/JSON traces with the
-/// OpenTelemetry GenAI conventions).
+/// OpenTelemetry GenAI conventions), `html` (one self-contained page to
+/// explore the rollout in a browser, offline).
 ///
 /// Several bundles, or a folder whose subfolders are bundles, are reduced in
 /// parallel (`--jobs`), each to its own `state.json`, and a table of outcomes
@@ -121,6 +122,8 @@ pub(super) enum Format {
     Perfetto,
     /// OTLP/JSON traces (GenAI semantic conventions).
     Otlp,
+    /// One self-contained page to explore the rollout in a browser.
+    Html,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -188,6 +191,7 @@ pub(super) fn write_reduction(
         Format::Transcript => Some(View::Transcript),
         Format::Perfetto => Some(View::Perfetto),
         Format::Otlp => Some(View::Otlp),
+        Format::Html => Some(View::Html),
     };
     if let Some(view) = view {
         return write_view(args, &reduction.trace, view, redraw);
@@ -445,22 +449,23 @@ fn write_view(
         full: args.full,
         include_content: args.include_content,
     };
-    let text = crate::views::render(trace, view, &options);
     let Some(output) = to_file else {
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         // A terminal shows the new view in place of the old one: cursor
         // home, clear the screen.
         let home = if redraw { "\x1b[H\x1b[2J" } else { "" };
         let written = stdout
             .write_all(home.as_bytes())
-            .and_then(|()| stdout.write_all(text.as_bytes()))
+            .and_then(|()| crate::views::write(trace, view, &options, &mut stdout))
             .and_then(|()| stdout.flush());
         ignore_broken_pipe(written)
             .with_context(|| format!("write {} to standard output", view.name()))?;
         return Ok(());
     };
-    crate::write_atomically(output, text.as_bytes())
-        .with_context(|| format!("write {}", output.display()))?;
+    crate::write_atomically_with(output, |file| {
+        crate::views::write(trace, view, &options, file)
+    })
+    .with_context(|| format!("write {}", output.display()))?;
     if !args.follow {
         announce(output);
     }

@@ -23,6 +23,7 @@ use crate::model::ExecutionWindow;
 use crate::model::InferenceCall;
 use crate::model::ProducerRef;
 use crate::model::RolloutTrace;
+use crate::model::TerminalRequest;
 use crate::model::ToolCall;
 use crate::model::ToolCallKind;
 use crate::model::ToolCallRequester;
@@ -458,6 +459,45 @@ pub(crate) fn tool_name(tool: &ToolCall) -> String {
         return label.clone();
     }
     tool.kind.as_str().to_string()
+}
+
+/// The exit code of the terminal command a tool call ran.
+pub(crate) fn terminal_exit(trace: &RolloutTrace, tool: &ToolCall) -> Option<i32> {
+    let operation_id = tool.terminal_operation_id.as_ref()?;
+    let operation = trace.terminal_operations.get(operation_id)?;
+    operation.result.as_ref()?.exit_code
+}
+
+/// The command, the agent, or the producer's input preview of a tool call.
+pub(crate) fn tool_detail(trace: &RolloutTrace, tool: &ToolCall) -> String {
+    let operation = tool
+        .terminal_operation_id
+        .as_ref()
+        .and_then(|id| trace.terminal_operations.get(id));
+    if let Some(operation) = operation {
+        return match &operation.request {
+            TerminalRequest::ExecCommand {
+                command,
+                display_command,
+                ..
+            } => shown_command(command, display_command),
+            TerminalRequest::WriteStdin { stdin, .. } => {
+                format!("stdin {}", serde_json::to_string(stdin).unwrap_or_default())
+            }
+        };
+    }
+    match &tool.summary {
+        ToolCallSummary::Terminal { .. } => String::new(),
+        ToolCallSummary::Agent {
+            target_agent_path,
+            message_preview,
+            ..
+        } => format!("{target_agent_path}: {message_preview}"),
+        ToolCallSummary::WaitAgent {
+            target_agent_path, ..
+        } => target_agent_path.clone().unwrap_or_default(),
+        ToolCallSummary::Generic { input_preview, .. } => input_preview.clone().unwrap_or_default(),
+    }
 }
 
 /// The command a person typed, without the `bash -lc` wrapper.

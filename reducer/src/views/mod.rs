@@ -7,6 +7,7 @@
 //! | transcript | a terminal: each thread's conversation as the model saw it | [`transcript()`] |
 //! | perfetto | Perfetto UI and `chrome://tracing` (Chrome trace-event JSON) | [`perfetto()`], [`perfetto_document`] |
 //! | otlp | OpenTelemetry backends (OTLP/JSON, GenAI semantic conventions [`SEMCONV_VERSION`]) | [`otlp()`], [`otlp_document`] |
+//! | html | a browser: one self-contained page to click through (offline, from `file://`) | [`html()`] |
 //!
 //! Invariants:
 //! - Every view is a pure function of the trace and [`ViewOptions`]: no I/O,
@@ -15,6 +16,8 @@
 //! - Views read the model only; they never change it, and they accept any
 //!   `RolloutTrace`, including partial ones (open windows, dangling ids):
 //!   nothing in them panics on data.
+//! - [`html()`] writes to a writer as it goes (a 200-turn rollout's page is
+//!   megabytes); [`render`] and [`write()`] work for every view.
 //! - The terminal views ([`summary()`], [`transcript()`]) fit [`WIDTH`]
 //!   characters per line when colour is off, and sanitize every string taken
 //!   from the trace so that no control character reaches the terminal.
@@ -29,11 +32,15 @@
 
 mod fold;
 mod graph;
+mod html;
 mod otlp;
 mod perfetto;
 mod summary;
 mod text;
 mod transcript;
+
+use std::io;
+use std::io::Write;
 
 use serde_json::Value;
 
@@ -49,10 +56,17 @@ pub enum View {
     Transcript,
     Perfetto,
     Otlp,
+    Html,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [View::Summary, View::Transcript, View::Perfetto, View::Otlp];
+    pub const ALL: [View; 5] = [
+        View::Summary,
+        View::Transcript,
+        View::Perfetto,
+        View::Otlp,
+        View::Html,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -60,6 +74,7 @@ impl View {
             View::Transcript => "transcript",
             View::Perfetto => "perfetto",
             View::Otlp => "otlp",
+            View::Html => "html",
         }
     }
 }
@@ -83,7 +98,40 @@ pub fn render(trace: &RolloutTrace, view: View, options: &ViewOptions) -> String
         View::Transcript => transcript(trace, options),
         View::Perfetto => perfetto(trace),
         View::Otlp => otlp(trace, options),
+        View::Html => {
+            let mut page = Vec::new();
+            // Writing to memory cannot fail, and the page is UTF-8.
+            let _ = html(trace, options, &mut page);
+            String::from_utf8(page).unwrap_or_default()
+        }
     }
+}
+
+/// Writes the view to `out` (the bytes of [`render`]), streaming where the
+/// view can.
+pub fn write(
+    trace: &RolloutTrace,
+    view: View,
+    options: &ViewOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match view {
+        View::Html => html(trace, options, out),
+        View::Summary | View::Transcript | View::Perfetto | View::Otlp => {
+            out.write_all(render(trace, view, options).as_bytes())
+        }
+    }
+}
+
+/// A self-contained HTML page to explore the rollout in a browser, offline
+/// and from `file://`: the thread tree, each thread's turns (inference
+/// calls, code cells, tool calls, compactions, agent edges) and
+/// conversation, every object opening to its full content, deep links
+/// (`page.html#<id>`), search and filters. Written to `out` as it is made;
+/// reads no option. The page requests nothing from any network and inserts
+/// trace data as text only.
+pub fn html(trace: &RolloutTrace, _options: &ViewOptions, out: &mut dyn Write) -> io::Result<()> {
+    html::render(trace, out)
 }
 
 /// The compact tree of the rollout (reads `color`).

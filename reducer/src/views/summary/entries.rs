@@ -109,9 +109,8 @@ impl<'a> Summary<'_, 'a> {
     }
 
     pub(super) fn tool_shape(&self, tool: &ToolCall) -> String {
-        let exit = self
-            .terminal_exit(tool)
-            .map_or(String::new(), |code| code.to_string());
+        let exit =
+            terminal_exit(self.graph.trace, tool).map_or(String::new(), |code| code.to_string());
         format!(
             "tool|{}|{}|{exit}|{}",
             tool_name(tool),
@@ -168,57 +167,16 @@ impl<'a> Summary<'_, 'a> {
         line.plain(format!(" {}", tool_name(tool)));
         push_status_word(&mut line, tool.execution.status);
         push_duration(&mut line, &tool.execution);
-        if let Some(code) = self.terminal_exit(tool) {
+        if let Some(code) = terminal_exit(self.graph.trace, tool) {
             let style = if code == 0 { Style::Plain } else { Style::Bad };
             line.push(format!("  exit {code}"), style);
         }
-        let detail = self.tool_detail(tool);
+        let detail = tool_detail(self.graph.trace, tool);
         if !detail.is_empty() {
             line.push(format!("  {}", one_line(&detail)), Style::Dim);
         }
         lines.push(line);
         self.edges(Attach::ToolCall(&tool.tool_call_id), indent + 2, lines);
-    }
-
-    pub(super) fn terminal_exit(&self, tool: &ToolCall) -> Option<i32> {
-        let operation_id = tool.terminal_operation_id.as_ref()?;
-        let operation = self.graph.trace.terminal_operations.get(operation_id)?;
-        operation.result.as_ref()?.exit_code
-    }
-
-    /// The command, the agent, or the producer's input preview of a tool call.
-    pub(super) fn tool_detail(&self, tool: &ToolCall) -> String {
-        let trace = self.graph.trace;
-        let operation = tool
-            .terminal_operation_id
-            .as_ref()
-            .and_then(|id| trace.terminal_operations.get(id));
-        if let Some(operation) = operation {
-            return match &operation.request {
-                TerminalRequest::ExecCommand {
-                    command,
-                    display_command,
-                    ..
-                } => shown_command(command, display_command),
-                TerminalRequest::WriteStdin { stdin, .. } => {
-                    format!("stdin {}", serde_json::to_string(stdin).unwrap_or_default())
-                }
-            };
-        }
-        match &tool.summary {
-            ToolCallSummary::Terminal { .. } => String::new(),
-            ToolCallSummary::Agent {
-                target_agent_path,
-                message_preview,
-                ..
-            } => format!("{target_agent_path}: {message_preview}"),
-            ToolCallSummary::WaitAgent {
-                target_agent_path, ..
-            } => target_agent_path.clone().unwrap_or_default(),
-            ToolCallSummary::Generic { input_preview, .. } => {
-                input_preview.clone().unwrap_or_default()
-            }
-        }
     }
 
     pub(super) fn cell(&self, cell: &'a CodeCell, indent: usize, lines: &mut Vec<Line>) {

@@ -29,7 +29,8 @@ use super::fold::fold;
 use super::graph::Attach;
 use super::graph::Entry;
 use super::graph::Graph;
-use super::graph::shown_command;
+use super::graph::terminal_exit;
+use super::graph::tool_detail;
 use super::graph::tool_name;
 use super::graph::window_ms;
 use super::text::Line;
@@ -51,9 +52,7 @@ use crate::model::ExecutionWindow;
 use crate::model::InferenceCall;
 use crate::model::InteractionEdge;
 use crate::model::RolloutTrace;
-use crate::model::TerminalRequest;
 use crate::model::ToolCall;
-use crate::model::ToolCallSummary;
 
 /// Threads with at most this many turns show every turn in full.
 pub(crate) const FULL_TURNS: usize = 8;

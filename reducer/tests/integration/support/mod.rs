@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod big_rollout;
 pub mod session;
 
 use std::fs;
