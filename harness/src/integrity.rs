@@ -310,7 +310,9 @@ fn form_problem(name: &str, bytes: &[u8]) -> Option<String> {
 /// Payload files that `trace.jsonl` never names. A file counts as named when
 /// its path relative to the case folder occurs as a JSON string in the log:
 /// the `"path"` of a payload reference, in object or array form (both decode),
-/// found by text search so that damaged lines of must-fail cases count too.
+/// found by text search so that damaged lines of must-fail cases count too,
+/// or, on a line that decodes, under any spelling of the same relative path
+/// (`payloads/1.json/`, `payloads//1.json`).
 fn check_payload_references(corpus: &Corpus, case: &Case, issues: &mut Vec<Issue>) {
     let payloads = case.file(PAYLOADS);
     if !payloads.is_dir() {
@@ -318,6 +320,7 @@ fn check_payload_references(corpus: &Corpus, case: &Case, issues: &mut Vec<Issue
     }
     let trace = std::fs::read(case.file("trace.jsonl")).unwrap_or_default();
     let trace = String::from_utf8_lossy(&trace);
+    let spelled = spelled_paths(&trace);
     for entry in walkdir::WalkDir::new(&payloads)
         .sort_by_file_name()
         .into_iter()
@@ -330,7 +333,7 @@ fn check_payload_references(corpus: &Corpus, case: &Case, issues: &mut Vec<Issue
             continue;
         };
         let relative = relative.to_string_lossy().replace('\\', "/");
-        if !is_named(&trace, &relative) {
+        if !is_named(&trace, &relative) && !spelled.contains(&relative) {
             let shown = corpus.display(entry.path());
             issues.push(Issue {
                 path: shown.clone(),
@@ -341,6 +344,30 @@ fn check_payload_references(corpus: &Corpus, case: &Case, issues: &mut Vec<Issue
             });
         }
     }
+}
+
+/// Every string of the decodable lines of `trace` that spells a relative
+/// path inside the bundle, in its plain form (`payloads/1.json`).
+fn spelled_paths(trace: &str) -> BTreeSet<String> {
+    fn walk(value: &Value, found: &mut BTreeSet<String>) {
+        match value {
+            Value::String(text) => {
+                if let Ok(relative) = rollout_trace::bundle::relative_payload_path(text) {
+                    found.insert(relative.to_string_lossy().replace('\\', "/"));
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
+            Value::Object(members) => members.values().for_each(|member| walk(member, found)),
+            _ => {}
+        }
+    }
+    let mut found = BTreeSet::new();
+    for line in trace.lines() {
+        if let Ok(value) = serde_json::from_str::<Value>(line) {
+            walk(&value, &mut found);
+        }
+    }
+    found
 }
 
 fn is_named(trace: &str, relative: &str) -> bool {
@@ -395,6 +422,16 @@ mod tests {
         .map(|path| is_named(text, path))
         .collect();
         assert_eq!(named, [true, true, true, false, false]);
+    }
+
+    #[test]
+    fn other_spellings_of_a_path_count_on_lines_that_decode() {
+        let text = "{\"path\":\"payloads/1.json/\",\"b\":[\"payloads//2.json\"],\"c\":\"../3.json\"}\n{\"path\":\"payloads/4.json/\"";
+        let spelled = spelled_paths(text);
+        assert!(spelled.contains("payloads/1.json"));
+        assert!(spelled.contains("payloads/2.json"));
+        assert!(!spelled.contains("3.json"));
+        assert!(!spelled.contains("payloads/4.json"));
     }
 
     #[test]

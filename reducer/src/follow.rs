@@ -332,7 +332,7 @@ impl Following {
         let missing = payload.payloads_opened().into_iter().find(|reference| {
             // A path that may not be opened is the reducer's error to give.
             confined_payload_path(&location.root, None, &reference.path)
-                .is_ok_and(|path| !path.exists())
+                .is_ok_and(|path| matches!(path.try_exists(), Ok(false)))
         })?;
         let (line_end, since) = self
             .waiting_since

@@ -75,16 +75,21 @@ pub(super) fn copy_bundle(
         if copied.contains(&relative) {
             continue;
         }
-        let source = match confined_payload_path(&root, Some(&root), &reference.path) {
-            Ok(source) => source,
-            Err(reason) => {
-                warnings.push(format!("{about} {reason}; not copied"));
-                continue;
-            }
-        };
+        if let Err(reason) = confined_payload_path(&root, Some(&root), &reference.path) {
+            warnings.push(format!("{about} {reason}; not copied"));
+            continue;
+        }
+        // The file under its plain spelling: `payloads/1.json/` fails to
+        // open, but the copy must still hold `payloads/1.json` to fail alike.
+        let source = root.join(&relative);
         let resolved = match source.canonicalize() {
             Ok(resolved) => resolved,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
                 warnings.push(format!(
                     "{about} names no file of the bundle; not copied (fine if the case is about a missing payload)"
                 ));

@@ -59,13 +59,16 @@ pub fn relative_payload_path(path: &str) -> Result<PathBuf, Unconfined> {
 
 /// The file `path` names inside the bundle folder `root`, whose resolved
 /// form is `canonical_root` (when known). A file that does not exist passes:
-/// opening it reports it, with the open's own error.
+/// opening it reports it, with the open's own error. The path keeps its
+/// spelling (the check alone reads it component by component), so
+/// `payloads/1.json/` names no file, as it does for upstream's open.
 pub fn confined_payload_path(
     root: &Path,
     canonical_root: Option<&Path>,
     path: &str,
 ) -> Result<PathBuf, Unconfined> {
-    let joined = root.join(relative_payload_path(path)?);
+    relative_payload_path(path)?;
+    let joined = root.join(path);
     if let (Some(canonical_root), Ok(resolved)) = (canonical_root, joined.canonicalize())
         && !resolved.starts_with(canonical_root)
     {
@@ -94,5 +97,19 @@ mod tests {
             relative_payload_path("./payloads/./1.json"),
             Ok(PathBuf::from("payloads/1.json"))
         );
+    }
+
+    #[test]
+    fn the_opened_path_keeps_its_spelling() -> Result<(), Unconfined> {
+        let root = Path::new("bundle");
+        for spelling in [
+            "payloads/1.json/",
+            "./payloads//1.json",
+            "payloads/1.json/.",
+        ] {
+            let opened = confined_payload_path(root, None, spelling)?;
+            assert_eq!(opened.as_os_str(), format!("bundle/{spelling}").as_str());
+        }
+        Ok(())
     }
 }

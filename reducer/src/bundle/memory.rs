@@ -54,8 +54,7 @@ impl BundleSource for MemoryBundle {
                 ReduceError::caused(context, "file is over the payload size limit").at(&place),
             );
         }
-        serde_json::from_slice(bytes)
-            .map_err(|error| ReduceError::caused(context, error).at(&place))
+        super::decode_file(bytes).map_err(|error| ReduceError::caused(context, error).at(&place))
     }
 
     fn open_trace(&self) -> Result<Box<dyn BufRead + Send + '_>, ReduceError> {

@@ -101,10 +101,28 @@ impl BundleLocation {
             )
             .at(&place));
         }
-        serde_json::from_slice(&bytes).map_err(|error| {
+        decode_file(&bytes).map_err(|error| {
             ReduceError::caused(format!("read {}", path.display()), error).at(&place)
         })
     }
+}
+
+/// Decodes a whole file's bytes, with the error upstream reports for it.
+/// Upstream decodes files from a reader, whose error position counts the byte
+/// the decoder had looked at but not taken (one column further than a slice
+/// decode reports for `invalid type`, `duplicate field`, `number out of
+/// range`...). The fast slice decode runs first; only a failure is decoded
+/// again from a reader, for its text.
+pub(crate) fn decode_file<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(bytes).map_err(|slice_error| {
+        // Both decoders reject the same documents; the slice's error stays
+        // only should the reader ever accept one.
+        serde_json::from_reader::<_, T>(bytes)
+            .err()
+            .unwrap_or(slice_error)
+    })
 }
 
 /// Refuses to open anything but a regular file or a folder (whose read fails

@@ -171,5 +171,5 @@ pub(crate) fn parse_payload(
             limits.max_json_depth,
         )));
     }
-    serde_json::from_slice(bytes).map_err(|error| parse_error(error.to_string()))
+    super::decode_file(bytes).map_err(|error| parse_error(error.to_string()))
 }

@@ -246,7 +246,16 @@ fn normalize_message(
     })
 }
 
-/// A protocol agent message, decoded strictly as a whole.
+/// A protocol agent message, decoded strictly as a whole. It is decoded as
+/// the one variant of a `type`-tagged enum, as upstream decodes its response
+/// item: serde then buffers the item before decoding the fields, and a
+/// buffered content part accepts its variant index (`"type": 1`) as a tag.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum TaggedAgentMessage {
+    AgentMessage(RawAgentMessage),
+}
+
 #[derive(Deserialize)]
 struct RawAgentMessage {
     author: String,
@@ -267,8 +276,8 @@ fn normalize_agent_message(
     item: Map<String, Value>,
     pid: &str,
 ) -> Result<NormalizedItem, ReduceError> {
-    let message: RawAgentMessage =
-        serde_json::from_value(Value::Object(item)).map_err(|error| {
+    let TaggedAgentMessage::AgentMessage(message) = serde_json::from_value(Value::Object(item))
+        .map_err(|error| {
             ReduceError::caused(
                 format!("failed to parse agent_message item in payload {pid}"),
                 error,
