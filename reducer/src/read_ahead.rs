@@ -4,8 +4,12 @@
 //! Payload files are independent of each other and of the reducer state, so
 //! parsing them can run ahead. Invariants:
 //! - Events reach the reducer in file order through a bounded channel, so the
-//!   reduction is the same as without read-ahead, and memory held by parsed
-//!   but not yet applied payloads is bounded by a few events.
+//!   reduction is the same as without read-ahead. They travel in batches (a
+//!   hand-over per event would cost the two threads a wake-up each time, more
+//!   than small events cost to reduce): a batch closes at
+//!   [`BATCH_LINES`] lines or once its payload files reach [`BATCH_BYTES`],
+//!   and at most [`BATCHES_IN_FLIGHT`] wait, so memory held by parsed but not
+//!   yet applied payloads stays bounded by a few batches.
 //! - A payload that fails to read or parse ahead of time is an error only if
 //!   the reducer asks for it: upstream opens some payloads only in some states
 //!   (a missing file that is never opened is not an error).
@@ -34,14 +38,30 @@ use crate::model::RawPayloadRef;
 use crate::payload_reads::RereadBudget;
 use crate::raw::RawTraceEventPayload;
 
-/// Events decoded ahead of the reducer; enough to keep both threads busy.
-const EVENTS_IN_FLIGHT: usize = 4;
+/// Lines handed over at once, at most.
+const BATCH_LINES: usize = 64;
+
+/// Payload file bytes after which a batch is handed over.
+const BATCH_BYTES: u64 = 4 << 20;
+
+/// Batches waiting for the reducer, at most (one more is being filled).
+const BATCHES_IN_FLIGHT: usize = 1;
 
 /// A payload read ahead: parsed, or (an inference request) scanned; with
 /// the size of the file when it could be read.
 enum Prepared {
     Document(Result<(Value, u64), ReduceError>),
     Request(Result<(RequestPayload, u64), ReduceError>),
+}
+
+impl Prepared {
+    /// The size of the file read (0 when it could not be read).
+    fn size(&self) -> u64 {
+        match self {
+            Prepared::Document(Ok((_, size))) | Prepared::Request(Ok((_, size))) => *size,
+            Prepared::Document(Err(_)) | Prepared::Request(Err(_)) => 0,
+        }
+    }
 }
 
 /// A payload read ahead with the reference it was read for.
@@ -127,10 +147,12 @@ pub(crate) fn prepared_lines<'scope, 'env>(
             recycled: None,
         });
     }
-    let (sender, receiver) = sync_channel(EVENTS_IN_FLIGHT);
+    let (sender, receiver) = sync_channel::<Vec<PreparedLine>>(BATCHES_IN_FLIGHT);
     let (recycled_sender, recycled) = channel::<Vec<u8>>();
     let mut payloads = source.payloads(limits);
     scope.spawn(move || {
+        let mut batch = Vec::with_capacity(BATCH_LINES);
+        let mut batch_bytes = 0;
         for line in lines {
             // Buffers the reducer is done with: read the next payloads into them.
             while let Ok(buffer) = recycled.try_recv() {
@@ -140,31 +162,53 @@ pub(crate) fn prepared_lines<'scope, 'env>(
                 Ok(line) => read_payloads_of(&line.event.payload, payloads.as_mut(), scan_requests),
                 Err(_) => Vec::new(),
             };
-            // The reducer stopped (an error, or the end of a partial pass).
-            if sender
-                .send(PreparedLine {
-                    line,
-                    payloads: read,
-                })
-                .is_err()
-            {
-                break;
+            batch_bytes += read
+                .iter()
+                .map(|(_, prepared)| prepared.size())
+                .sum::<u64>();
+            batch.push(PreparedLine {
+                line,
+                payloads: read,
+            });
+            if batch.len() < BATCH_LINES && batch_bytes < BATCH_BYTES {
+                continue;
             }
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_LINES));
+            batch_bytes = 0;
+            // The reducer stopped (an error, or the end of a partial pass).
+            if sender.send(full).is_err() {
+                return;
+            }
+        }
+        if !batch.is_empty() {
+            let _ = sender.send(batch);
         }
     });
     Ok(LineFeed {
-        lines: Box::new(ReceivedLines(receiver)),
+        lines: Box::new(ReceivedLines {
+            receiver,
+            batch: Vec::new().into_iter(),
+        }),
         recycled: Some(recycled_sender),
     })
 }
 
-struct ReceivedLines(Receiver<PreparedLine>);
+/// The lines of the batches the reading thread sends, in order.
+struct ReceivedLines {
+    receiver: Receiver<Vec<PreparedLine>>,
+    batch: std::vec::IntoIter<PreparedLine>,
+}
 
 impl Iterator for ReceivedLines {
     type Item = PreparedLine;
 
     fn next(&mut self) -> Option<PreparedLine> {
-        self.0.recv().ok()
+        loop {
+            if let Some(line) = self.batch.next() {
+                return Some(line);
+            }
+            self.batch = self.receiver.recv().ok()?.into_iter();
+        }
     }
 }
 

@@ -155,7 +155,11 @@ impl Reducer {
         if used_replacement {
             self.pending_replacements.remove(thread_id);
         }
-        self.remember_request(thread_id, memo, &request_items, payloads);
+        // An incremental request sends only new items: the thread's last
+        // full request stays the one the next full request compares with.
+        if let Some(memo) = memo {
+            self.remember_request(thread_id, memo, &request_items, payloads);
+        }
         let request_item_ids = self.request_list(thread_id, &request_items)?;
         self.snapshots.insert(thread_id.to_string(), request_items);
         Ok(request_item_ids)

@@ -7,8 +7,10 @@
 //! chooses that item again (`Sighted::Unchanged`).
 //!
 //! Invariants (each keeps the result identical to decoding everything):
-//! - An item is skipped only if its bytes equal the previous request's item
-//!   at the same position of the same thread's last scanned full request;
+//! - An item is skipped only if its bytes equal the item at the same
+//!   position of the same thread's last full request, when that request was
+//!   scanned (incremental requests in between leave it in place: they send
+//!   only new items, and what an item became stays that conversation item);
 //!   those bytes decoded and normalized without error before, to the same
 //!   kind of item (or to no item, for `additional_tools`), so they would again.
 //! - Every other item is decoded before any is normalized, and any decode
@@ -95,13 +97,16 @@ impl Reducer {
             ScannedInput::NotArray => bail!("inference request payload {id} had non-array input"),
             ScannedInput::Items(ranges) => ranges.clone(),
         };
+        // An incremental request's items are new: none is at the position
+        // it had in the last full request.
+        let incremental = scan.previous_response_id().is_some();
         let previous: Vec<Option<Option<ItemIndex>>> = match self.last_requests.get(thread_id) {
-            Some(last) => ranges
+            Some(last) if !incremental => ranges
                 .iter()
                 .enumerate()
                 .map(|(position, range)| last.same_item(position, scan.item_bytes(range)))
                 .collect(),
-            None => vec![None; ranges.len()],
+            _ => vec![None; ranges.len()],
         };
         let changed: Vec<&Range<usize>> = ranges
             .iter()
@@ -205,20 +210,20 @@ impl Reducer {
         ))
     }
 
-    /// Remembers a full request for the next one of its thread (`reconciled`
-    /// is what its items became), or forgets the thread's last request when
-    /// this one cannot serve.
+    /// Remembers a full request for the next full one of its thread
+    /// (`reconciled` is what its items became), or forgets the thread's last
+    /// request when this one cannot serve (it was decoded whole).
     pub(super) fn remember_request(
         &mut self,
         thread_id: &str,
-        memo: Option<RequestMemo>,
+        memo: RequestMemo,
         reconciled: &[ItemIndex],
         payloads: &mut dyn PayloadSource,
     ) {
-        let Some(RequestMemo {
+        let RequestMemo {
             scan: Some(scan),
             positions,
-        }) = memo
+        } = memo
         else {
             if let Some(last) = self.last_requests.remove(thread_id) {
                 payloads.recycle(last.scan.into_bytes());
