@@ -42,7 +42,7 @@ use crate::raw::RawTraceEventPayload;
 const BATCH_LINES: usize = 64;
 
 /// Payload file bytes after which a batch is handed over.
-const BATCH_BYTES: u64 = 4 << 20;
+const BATCH_BYTES: u64 = 1 << 20;
 
 /// Batches waiting for the reducer, at most (one more is being filled).
 const BATCHES_IN_FLIGHT: usize = 1;

@@ -47,6 +47,10 @@ pub struct GenTraceArgs {
     /// creation time on messages and tool outputs); responses do not.
     #[arg(long)]
     history_metadata: bool,
+    /// Keep every payload small (command output of 16-128 bytes, short
+    /// reasoning), for sessions of many small events.
+    #[arg(long)]
+    small_payloads: bool,
     /// Fail instead of writing more than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 32 << 30)]
     max_bytes: u64,
@@ -61,6 +65,7 @@ pub fn run(args: &GenTraceArgs) -> anyhow::Result<ExitCode> {
         incremental: args.incremental,
         compact_every: args.compact_every,
         history_metadata: args.history_metadata,
+        small_payloads: args.small_payloads,
         max_bundle_bytes: Some(args.max_bytes),
     };
     let start = Instant::now();

@@ -56,6 +56,7 @@ fn gen_options() -> impl Strategy<Value = GenOptions> {
         any::<bool>(),
         proptest::option::of(1u64..4),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
             |(
@@ -66,6 +67,7 @@ fn gen_options() -> impl Strategy<Value = GenOptions> {
                 incremental,
                 compact_every,
                 history_metadata,
+                small_payloads,
             )| {
                 GenOptions {
                     turns,
@@ -75,6 +77,7 @@ fn gen_options() -> impl Strategy<Value = GenOptions> {
                     incremental,
                     compact_every,
                     history_metadata,
+                    small_payloads,
                     max_bundle_bytes: None,
                 }
             },

@@ -90,6 +90,9 @@ pub struct GenOptions {
     /// next request re-sends them; responses stay unstamped
     /// (`upstream-main.md` §4).
     pub history_metadata: bool,
+    /// Keep payloads small (command output of 16-128 bytes, short encrypted
+    /// reasoning), for sessions of many small events.
+    pub small_payloads: bool,
     /// Stop with an error rather than write more bytes than this.
     pub max_bundle_bytes: Option<u64>,
 }
@@ -104,6 +107,7 @@ impl Default for GenOptions {
             incremental: false,
             compact_every: None,
             history_metadata: false,
+            small_payloads: false,
             max_bundle_bytes: None,
         }
     }

@@ -473,7 +473,11 @@ impl Session {
             text::sentence(rng, 2, 5).trim_end_matches('.'),
             text::prose(rng, 25, 70)
         );
-        let bytes = rng.range(640, 900) as usize;
+        let bytes = if self.options.small_payloads {
+            rng.range(16, 48)
+        } else {
+            rng.range(640, 900)
+        } as usize;
         items::reasoning(&self.ids.item("rs"), &summary, &text::blob(rng, bytes))
     }
 

@@ -134,7 +134,11 @@ impl Session {
             },
         )?;
 
-        let target = rng.range(1024, 8192) as usize;
+        let target = if self.options.small_payloads {
+            rng.range(16, 128)
+        } else {
+            rng.range(1024, 8192)
+        } as usize;
         let stdout = call.command.output(rng, target);
         let exit_code = if rng.chance(8) { 1 } else { 0 };
         let stderr = if exit_code == 0 {

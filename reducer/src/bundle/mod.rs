@@ -16,6 +16,8 @@ use std::io::Read;
 use std::path::Path;
 use std::path::PathBuf;
 
+pub use confine::Confined;
+pub use confine::FolderCache;
 pub use confine::Unconfined;
 pub use confine::confined_payload_path;
 pub use confine::relative_payload_path;
@@ -162,9 +164,18 @@ pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadLimit
 pub(crate) fn read_limited_into(
     path: &Path,
     limit: u64,
-    mut buffer: Vec<u8>,
+    buffer: Vec<u8>,
 ) -> Result<Vec<u8>, ReadLimitedError> {
     refuse_special_file(path).map_err(ReadLimitedError::Open)?;
+    read_regular_limited_into(path, limit, buffer)
+}
+
+/// [`read_limited_into`] of a path already seen to be a regular file.
+pub(crate) fn read_regular_limited_into(
+    path: &Path,
+    limit: u64,
+    mut buffer: Vec<u8>,
+) -> Result<Vec<u8>, ReadLimitedError> {
     let file = fs::File::open(path).map_err(ReadLimitedError::Open)?;
     let size = file.metadata().map_err(ReadLimitedError::Read)?.len();
     if size > limit {

@@ -9,12 +9,13 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use super::FolderCache;
 use super::ReadLimitedError;
 use super::RequestPayload;
 use super::ScannedRequest;
 use super::Unconfined;
-use super::confined_payload_path;
 use super::read_limited_into;
+use super::read_regular_limited_into;
 use crate::Limits;
 use crate::error::ReduceError;
 use crate::model::RawPayloadRef;
@@ -83,6 +84,8 @@ pub struct BundlePayloads {
     limits: Limits,
     /// Buffers given back by the reducer, reused by the next large reads.
     spare: Vec<Vec<u8>>,
+    /// Resolved payload folders, for confinement.
+    folders: FolderCache,
 }
 
 impl BundlePayloads {
@@ -92,6 +95,7 @@ impl BundlePayloads {
             root,
             limits,
             spare: Vec::new(),
+            folders: FolderCache::default(),
         }
     }
 }
@@ -106,13 +110,20 @@ impl PayloadSource for BundlePayloads {
         let open_error = |cause: String| {
             ReduceError::caused(format!("open payload {id}"), cause).at_payload(&payload.path)
         };
-        let path = confined_payload_path(&self.root, self.canonical_root.as_deref(), &payload.path)
+        let confined = self
+            .folders
+            .confine(&self.root, self.canonical_root.as_deref(), &payload.path)
             .map_err(|reason| match reason {
                 Unconfined::Empty => open_error("payload path is empty".to_string()),
                 reason => open_error(format!("payload path `{}` {reason}", payload.path)),
             })?;
         let buffer = self.spare.pop().unwrap_or_default();
-        let bytes = read_limited_into(&path, self.limits.max_payload_bytes, buffer).map_err(|error| match error {
+        let read = if confined.regular_file {
+            read_regular_limited_into(&confined.path, self.limits.max_payload_bytes, buffer)
+        } else {
+            read_limited_into(&confined.path, self.limits.max_payload_bytes, buffer)
+        };
+        let bytes = read.map_err(|error| match error {
             ReadLimitedError::Open(io) => open_error(io.to_string()),
             // Upstream opens the file, then fails while parsing what it reads.
             ReadLimitedError::Read(io) => ReduceError::caused(format!("parse payload {id}"), io)

@@ -10,9 +10,11 @@
 //! Invariants:
 //! - Every way the state grows with the size of a payload is charged where
 //!   it grows: a conversation item when it is created (its content), an id
-//!   list when it is set (per entry, as `state.json` spells it), a thread
-//!   (its metadata) and a terminal operation (its command and output) by
-//!   their serialization. Everything else an event adds is bounded by the
+//!   list when it is set (per entry, as `state.json` spells it), a terminal
+//!   operation and its result (command and output) from the lengths of
+//!   their texts, a thread (its metadata) by its serialization. Text is
+//!   counted at its length: escapes (`\n`, `\"`) add a few percent to
+//!   real output, never more than the factor the count promises. Everything else an event adds is bounded by the
 //!   event's own line and charged a typical size per event type.
 //! - The count is an estimate of the file's size, not a promise: it is
 //!   within a small factor of the real size (tested on the corpus and on
@@ -24,6 +26,9 @@ use serde::Serialize;
 use crate::error::ReduceError;
 use crate::model::ConversationItem;
 use crate::model::ConversationPart;
+use crate::model::TerminalOperation;
+use crate::model::TerminalRequest;
+use crate::model::TerminalResult;
 use crate::raw::RawTraceEventPayload;
 
 /// `state.json` of a trace with nothing in it.
@@ -130,6 +135,48 @@ impl std::io::Write for ByteCounter {
     }
 }
 
+/// Bytes of a terminal operation's fixed members, without its result.
+const OPERATION_BASE_BYTES: u64 = 610;
+
+/// Bytes of a terminal result's fixed members.
+const RESULT_BASE_BYTES: u64 = 190;
+
+/// The `state.json` bytes of a terminal operation, estimated from its texts.
+pub(super) fn operation_bytes(operation: &TerminalOperation) -> u64 {
+    let request = match &operation.request {
+        TerminalRequest::ExecCommand {
+            command,
+            display_command,
+            cwd,
+            ..
+        } => {
+            command.iter().map(|part| part.len() + 12).sum::<usize>()
+                + display_command.len()
+                + cwd.len()
+        }
+        TerminalRequest::WriteStdin { stdin, .. } => stdin.len(),
+    };
+    let ids = operation.operation_id.len()
+        + operation.terminal_id.as_ref().map_or(0, String::len)
+        + operation.tool_call_id.len()
+        + operation
+            .raw_payload_ids
+            .iter()
+            .map(|id| id.len() + 12)
+            .sum::<usize>();
+    let result = operation.result.as_ref().map_or(0, result_bytes);
+    OPERATION_BASE_BYTES + (request + ids) as u64 + result
+}
+
+/// The `state.json` bytes of a terminal result, estimated from its texts.
+pub(super) fn result_bytes(result: &TerminalResult) -> u64 {
+    let texts = result.stdout.len()
+        + result.stderr.len()
+        + result.formatted_output.as_ref().map_or(0, String::len)
+        + result.chunk_id.as_ref().map_or(0, String::len);
+    RESULT_BASE_BYTES + texts as u64
+}
+
 /// The `state.json` bytes of an item, estimated from its content.
 pub(super) fn item_bytes(item: &ConversationItem) -> u64 {
     let content: usize = item
@@ -155,4 +202,60 @@ pub(super) fn item_bytes(item: &ConversationItem) -> u64 {
         + item.codex_turn_id.as_ref().map_or(0, String::len)
         + item.call_id.as_ref().map_or(0, String::len);
     ITEM_BASE_BYTES + (content + ids) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ExecutionWindow;
+    use crate::model::TerminalOperationKind;
+
+    fn operation(command: &[&str], output: &str, with_result: bool) -> TerminalOperation {
+        TerminalOperation {
+            operation_id: "terminal_operation:12".to_string(),
+            terminal_id: Some("41230".to_string()),
+            tool_call_id: "call_Vc2Lm8RaQ0nV4tY7eW1sK3pB".to_string(),
+            kind: TerminalOperationKind::ExecCommand,
+            execution: ExecutionWindow::started(1_760_000_000_000, 1234),
+            request: TerminalRequest::ExecCommand {
+                command: command.iter().map(|part| part.to_string()).collect(),
+                display_command: command.join(" "),
+                cwd: "/home/user/project".to_string(),
+                yield_time_ms: Some(10_000),
+                max_output_tokens: None,
+            },
+            result: with_result.then(|| TerminalResult {
+                exit_code: Some(0),
+                stdout: output.to_string(),
+                stderr: String::new(),
+                formatted_output: Some(output.to_string()),
+                original_token_count: Some(output.len() as u64 / 4),
+                chunk_id: None,
+            }),
+            model_observations: Vec::new(),
+            raw_payload_ids: vec!["raw_payload:77".to_string(), "raw_payload:78".to_string()],
+        }
+    }
+
+    #[test]
+    fn operation_estimates_stay_near_their_serialization() {
+        let line =
+            "src/reduce/budget.rs:107:pub(super) fn json_bytes(value: &impl Serialize) -> u64 {\n";
+        let output = line.repeat(60);
+        let cases = [
+            operation(&["bash", "-lc", "ls"], "", false),
+            operation(&["bash", "-lc", "ls"], "", true),
+            operation(&["bash", "-lc", "rg -n json_bytes src"], &output, true),
+            operation(&["cargo", "test", "-q"], "ok\n", true),
+        ];
+        for operation in cases {
+            let estimate = operation_bytes(&operation);
+            let serialized = json_bytes(&operation);
+            let ratio = estimate as f64 / serialized as f64;
+            assert!(
+                (0.95..=1.05).contains(&ratio),
+                "estimate {estimate}, serialized {serialized}: {operation:?}"
+            );
+        }
+    }
 }

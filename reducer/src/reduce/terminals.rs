@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::EventContext;
 use super::Reducer;
-use super::budget::json_bytes;
+use super::budget::operation_bytes;
+use super::budget::result_bytes;
 use crate::bundle::PayloadSource;
 use crate::error::ReduceError;
 use crate::error::bail;
@@ -195,7 +196,7 @@ impl Reducer {
             raw_payload_ids: vec![new.payload_id.to_string()],
         };
         self.budget
-            .charge(json_bytes(&operation), "a terminal operation")?;
+            .charge(operation_bytes(&operation), "a terminal operation")?;
         self.trace
             .terminal_operations
             .insert(operation_id.clone(), operation);
@@ -276,7 +277,7 @@ impl Reducer {
                 _ => {}
             }
             self.budget
-                .charge(json_bytes(&terminal_result), "a terminal result")?;
+                .charge(result_bytes(&terminal_result), "a terminal result")?;
             operation.result = Some(terminal_result);
         }
         let Some(terminal_id) = operation.terminal_id.clone() else {

@@ -102,6 +102,10 @@ impl Reducer {
         thread
             .execution
             .end(cx.wall_time_unix_ms, cx.seq, status.into());
+        // An ended thread rarely sends another request; its last one is not
+        // worth the memory (a later request is decoded in full, with the
+        // same result).
+        self.last_requests.remove(thread_id);
         Ok(())
     }
 
