@@ -1,6 +1,12 @@
-//! `cargo xtask bench`: how fast the reducer is on large generated bundles,
-//! next to the floor (reading and parsing every file once) and against the
-//! memory target (3 × state.json + 64 MiB).
+//! `cargo xtask bench`: how fast the reducer is on every shape of session,
+//! next to the floor (reading and parsing every file once), and how much
+//! memory it takes, against the targets:
+//! - reduce (default options: read-ahead on) at most [`table::MAX_RATIO`]
+//!   times the floor, on every shape and size;
+//! - the ratio flat as a shape grows: at its largest size at most
+//!   [`table::MAX_RATIO_GROWTH`] above its smallest;
+//! - peak RSS at most 2 × state.json + 16 MiB, and below upstream's reducer
+//!   on the same bundle when `--upstream` names its binary.
 //!
 //! Invariants:
 //! - Every number comes from optimized code: started from a debug build,
@@ -8,16 +14,23 @@
 //! - Every measurement runs in a child process of its own (`bench-run`),
 //!   so each peak RSS is one run's; each is repeated `--runs` times, the
 //!   configurations interleaved, and the fastest run counts.
+//! - The state.json of every configuration is compared byte for byte with
+//!   the one-thread reduction's (and upstream's, when measured): the
+//!   benchmark also checks that the fast paths change nothing.
 //! - Bundles are generated under `--out` in a folder named by the
-//!   generator version and every parameter, renamed into place only when
+//!   generator version and every option, renamed into place only when
 //!   complete, and reused by later runs when present (`--keep` keeps them).
 //!   A bundle never grows past the free disk space minus a margin.
 //!
-//! `--minimize N,..` measures `cargo xtask minimize` instead (`minimize.rs`).
+//! `--follow` measures following a session as it is written (`follow.rs`);
+//! `--minimize N,..` measures `cargo xtask minimize` (`minimize.rs`).
 
+mod follow;
 mod minimize;
 mod run;
+mod shapes;
 mod table;
+mod upstream;
 
 use std::ffi::OsString;
 use std::fs;
@@ -37,33 +50,36 @@ pub use run::BenchRunArgs;
 pub use run::run as run_one;
 
 use run::Measurement;
+use shapes::SHAPES;
+use shapes::Shape;
 use table::Row;
 
-/// Benchmark the reducer on generated bundles of many turns.
+/// Benchmark the reducer on generated bundles of every shape of session.
 ///
-/// For each turn count (and once more for the largest with compaction),
-/// generates a bundle (or reuses one), then measures, each in its own
-/// process: the floor (read and parse every file once), reduce on one
-/// thread, and reduce with read-ahead (two threads), the latter two
-/// including writing state.json. Prints a table.
+/// For each shape and size, generates a bundle (or reuses one), then
+/// measures, each in its own process: the floor (read and parse every file
+/// once), reduce on one thread, and reduce with read-ahead (the default),
+/// the latter two including writing state.json. Prints a table with the
+/// targets and whether each row meets them.
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Turn counts of the full-snapshot bundles.
-    #[arg(
-        long,
-        value_name = "N,..",
-        value_delimiter = ',',
-        default_value = "200,1000,3000"
-    )]
-    turns: Vec<u64>,
-    /// Also bench the largest turn count with a compaction every K turns (0: no).
-    #[arg(long, value_name = "K", default_value_t = 50)]
-    compact_every: u64,
-    /// Also bench the smallest turn count written as current Codex builds
-    /// write it: history items stamped with metadata (`gen-trace
-    /// --history-metadata`).
+    /// Only these shapes (full, incremental, compact-5, compact-20,
+    /// code-mode, spawns, metadata, small-events); all by default.
+    #[arg(long, value_name = "NAME,..", value_delimiter = ',')]
+    shape: Vec<String>,
+    /// Smaller sizes of every shape (minutes instead of tens of minutes).
     #[arg(long)]
-    history_metadata: bool,
+    quick: bool,
+    /// These turn counts instead of each shape's own sizes.
+    #[arg(long, value_name = "N,..", value_delimiter = ',')]
+    turns: Vec<u64>,
+    /// Also measure upstream's reducer, a binary run as `BIN BUNDLE OUT`
+    /// (peak RSS polled from /proc every 2 ms), and compare its state.json.
+    #[arg(long, value_name = "BIN")]
+    upstream: Option<PathBuf>,
+    /// Exit with status 1 when a row misses a target.
+    #[arg(long)]
+    check: bool,
     /// Where bundles and states go (relative paths from the workspace root).
     #[arg(long, value_name = "DIR", default_value = "target/bench")]
     out: PathBuf,
@@ -76,6 +92,10 @@ pub struct BenchArgs {
     /// Seed of the generated text.
     #[arg(long, value_name = "S", default_value_t = 1)]
     seed: u64,
+    /// Instead, measure following a session of this many turns (the
+    /// incremental shape) as it is written, against reducing it at once.
+    #[arg(long, value_name = "TURNS", num_args = 0..=1, default_missing_value = "1000")]
+    follow: Option<u64>,
     /// Instead, time `minimize` on bundles of these turn counts (incremental,
     /// a code-mode cell every 12 turns) with one injected call-id conflict.
     #[arg(long, value_name = "N,..", value_delimiter = ',')]
@@ -95,91 +115,197 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         return minimize::run(&args.minimize, &out, args.seed, args.keep);
     }
     let exe = std::env::current_exe().context("locate the running xtask")?;
-
-    let mut configs: Vec<(u64, Option<u64>, bool)> =
-        args.turns.iter().map(|&n| (n, None, false)).collect();
-    if let Some(&largest) = args.turns.iter().max()
-        && args.compact_every > 0
-    {
-        configs.push((largest, Some(args.compact_every), false));
+    if let Some(turns) = args.follow {
+        return run_follow(args, &exe, &out, turns);
     }
-    if let Some(&smallest) = args.turns.iter().min()
-        && args.history_metadata
-    {
-        configs.push((smallest, None, true));
-    }
+    let selected = selected_shapes(&args.shape)?;
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
-    for (turns, compact_every, history_metadata) in configs {
-        let options = GenOptions {
-            turns,
-            seed: args.seed,
-            compact_every,
-            history_metadata,
-            ..GenOptions::default()
+    for shape in selected {
+        let sizes: &[u64] = match (&args.turns[..], args.quick) {
+            ([], true) => shape.quick_sizes,
+            ([], false) => shape.sizes,
+            (turns, _) => turns,
         };
-        let label = match (compact_every, history_metadata) {
-            (Some(k), _) => format!("{turns} (compact every {k})"),
-            (None, true) => format!("{turns} (history metadata)"),
-            (None, false) => turns.to_string(),
-        };
-        let bundle = match prepare_bundle(&out, &options)? {
-            Prepared::Ready(bundle) => bundle,
-            Prepared::Skipped(reason) => {
-                println!("{label} turns: skipped: {reason}");
-                skipped.push(format!("{label}: {reason}"));
-                continue;
+        for &turns in sizes {
+            let label = format!("{} {turns}", shape.name);
+            match bench_bundle(args, &exe, &out, shape, turns)? {
+                Some(row) => rows.push(row),
+                None => skipped.push(label),
             }
-        };
-        let state = out.join(format!("{}.state.json", bundle.name));
-        let mut best = [None::<Measurement>; 3];
-        for round in 1..=args.runs {
-            for (slot, (kind, extra)) in [
-                ("floor", None),
-                ("reduce", Some("--no-read-ahead")),
-                ("reduce", None),
-            ]
-            .iter()
-            .enumerate()
-            {
-                let measured = measure(&exe, kind, extra, &bundle.dir, &state)?;
-                println!(
-                    "  {label} turns, run {round}: {kind}{} {:.2} s, peak RSS {}",
-                    extra.map(|flag| format!(" {flag}")).unwrap_or_default(),
-                    measured.seconds,
-                    table::mib(measured.peak_rss_bytes)
-                );
-                best[slot] = Some(match best[slot] {
-                    Some(old) => keep_fastest(old, measured),
-                    None => measured,
-                });
-            }
-        }
-        let [Some(floor), Some(one), Some(two)] = best else {
-            bail!("--runs must be at least 1");
-        };
-        rows.push(Row {
-            label,
-            bundle_bytes: bundle.bytes,
-            files: bundle.files,
-            generation_seconds: bundle.generation_seconds,
-            floor,
-            one_thread: one,
-            two_threads: two,
-        });
-        if !args.keep && bundle.generated {
-            remove_bundle(&bundle.dir)?;
-        }
-        if !args.keep {
-            let _ = fs::remove_file(&state);
         }
     }
     println!();
-    print!("{}", table::render(&rows, args.runs));
-    for reason in skipped {
-        println!("skipped {reason}");
+    let report = table::render(&rows, args.runs);
+    print!("{report}");
+    println!("\nShapes (`cargo xtask gen-trace --turns N` and):");
+    for shape in SHAPES
+        .iter()
+        .filter(|shape| rows.iter().any(|row| row.shape == shape.name))
+    {
+        println!("- `{}`: `{}`", shape.name, shape.flags);
     }
-    Ok(ExitCode::SUCCESS)
+    for label in &skipped {
+        println!("skipped {label} (see above)");
+    }
+    let misses = table::misses(&rows);
+    for miss in &misses {
+        println!("MISSED: {miss}");
+    }
+    if misses.is_empty() && !rows.is_empty() {
+        println!("every row meets every target");
+    }
+    Ok(if args.check && !misses.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The shapes `--shape` names, or all.
+fn selected_shapes(names: &[String]) -> anyhow::Result<Vec<&'static Shape>> {
+    if names.is_empty() {
+        return Ok(SHAPES.iter().collect());
+    }
+    names
+        .iter()
+        .map(|name| {
+            shapes::named(name).with_context(|| {
+                let known: Vec<&str> = SHAPES.iter().map(|shape| shape.name).collect();
+                format!("no shape {name:?}; the shapes are {}", known.join(", "))
+            })
+        })
+        .collect()
+}
+
+/// Measures one shape at one size; `None` when its bundle was skipped.
+fn bench_bundle(
+    args: &BenchArgs,
+    exe: &Path,
+    out: &Path,
+    shape: &Shape,
+    turns: u64,
+) -> anyhow::Result<Option<Row>> {
+    let label = format!("{} {turns}", shape.name);
+    let bundle = match prepare_bundle(out, &shape.options(turns, args.seed))? {
+        Prepared::Ready(bundle) => bundle,
+        Prepared::Skipped(reason) => {
+            println!("{label}: skipped: {reason}");
+            return Ok(None);
+        }
+    };
+    let one_state = out.join(format!("{}.1t.state.json", bundle.name));
+    let two_state = out.join(format!("{}.state.json", bundle.name));
+    let upstream_state = out.join(format!("{}.upstream.state.json", bundle.name));
+    let mut best = [None::<Measurement>; 4];
+    for round in 1..=args.runs {
+        let mut configs: Vec<(&str, Option<&str>, &Path)> = vec![
+            ("floor", None, &two_state),
+            ("reduce", Some("--no-read-ahead"), &one_state),
+            ("reduce", None, &two_state),
+        ];
+        if args.upstream.is_some() {
+            configs.push(("upstream", None, &upstream_state));
+        }
+        for (slot, (kind, extra, state)) in configs.into_iter().enumerate() {
+            let measured = match (kind, &args.upstream) {
+                ("upstream", Some(binary)) => upstream::measure(binary, &bundle.dir, state)?,
+                _ => measure(exe, kind, &extra, &bundle.dir, state)?,
+            };
+            println!(
+                "  {label} turns, run {round}: {kind}{} {:.2} s (cpu {:.2} s), peak RSS {}",
+                extra.map(|flag| format!(" {flag}")).unwrap_or_default(),
+                measured.seconds,
+                measured.cpu_seconds,
+                table::mib(measured.peak_rss_bytes)
+            );
+            best[slot] = Some(match best[slot] {
+                Some(old) => keep_fastest(old, measured),
+                None => measured,
+            });
+        }
+    }
+    let [Some(floor), Some(one_thread), Some(two_threads), upstream] = best else {
+        bail!("--runs must be at least 1");
+    };
+    let same_as_one_thread = same_file(&one_state, &two_state)?;
+    let same_as_upstream = match upstream {
+        Some(_) => Some(same_file(&upstream_state, &two_state)?),
+        None => None,
+    };
+    let row = Row {
+        shape: shape.name,
+        turns,
+        events: bundle.events,
+        bundle_bytes: bundle.bytes,
+        floor,
+        one_thread,
+        two_threads,
+        upstream,
+        same_as_one_thread,
+        same_as_upstream,
+    };
+    for state in [&one_state, &two_state, &upstream_state] {
+        let _ = fs::remove_file(state);
+    }
+    if !args.keep && bundle.generated {
+        remove_bundle(&bundle.dir)?;
+    }
+    Ok(Some(row))
+}
+
+/// `cargo xtask bench --follow`: batch reduce, then follow the same session
+/// written live, and compare.
+fn run_follow(args: &BenchArgs, exe: &Path, out: &Path, turns: u64) -> anyhow::Result<ExitCode> {
+    let Some(shape) = shapes::named("incremental") else {
+        bail!("no incremental shape");
+    };
+    let bundle = match prepare_bundle(out, &shape.options(turns, args.seed))? {
+        Prepared::Ready(bundle) => bundle,
+        Prepared::Skipped(reason) => bail!("cannot generate the bundle: {reason}"),
+    };
+    let batch_state = out.join(format!("{}.state.json", bundle.name));
+    let follow_state = out.join(format!("{}.follow.state.json", bundle.name));
+    let mut batch = None::<Measurement>;
+    let mut followed = None::<Measurement>;
+    for round in 1..=args.runs {
+        let measured = measure(exe, "reduce", &None, &bundle.dir, &batch_state)?;
+        println!("  run {round}: batch reduce {:.2} s", measured.seconds);
+        batch = Some(batch.map_or(measured, |old| keep_fastest(old, measured)));
+        let measured = measure(exe, "follow", &None, &bundle.dir, &follow_state)?;
+        println!(
+            "  run {round}: follow: {:.2} s polling, {:.2} s rewriting state.json",
+            measured.seconds, measured.write_seconds
+        );
+        followed = Some(followed.map_or(measured, |old| keep_fastest(old, measured)));
+    }
+    let (Some(batch), Some(followed)) = (batch, followed) else {
+        bail!("--runs must be at least 1");
+    };
+    let same = same_file(&batch_state, &follow_state)?;
+    println!();
+    print!(
+        "{}",
+        table::render_follow(turns, bundle.events, &batch, &followed, same)
+    );
+    for state in [&batch_state, &follow_state] {
+        let _ = fs::remove_file(state);
+    }
+    if !args.keep && bundle.generated {
+        remove_bundle(&bundle.dir)?;
+    }
+    let flat = table::follow_is_flat(&followed);
+    Ok(if args.check && !(same && flat) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Whether two files hold the same bytes.
+fn same_file(a: &Path, b: &Path) -> anyhow::Result<bool> {
+    let read = |path: &Path| fs::read(path).with_context(|| format!("read {}", path.display()));
+    Ok(read(a)? == read(b)?)
 }
 
 /// Builds `xtask` in release mode and runs the same command with it.
@@ -223,7 +349,7 @@ fn measure(
 ) -> anyhow::Result<Measurement> {
     let mut command = Command::new(exe);
     command.args(["bench-run", kind]).arg(bundle);
-    if kind == "reduce" {
+    if kind != "floor" {
         command.arg("--state").arg(state);
     }
     if let Some(flag) = extra {
@@ -257,9 +383,8 @@ struct Bundle {
     name: String,
     dir: PathBuf,
     bytes: u64,
-    files: u64,
-    /// `None` for a bundle found from an earlier run.
-    generation_seconds: Option<f64>,
+    /// Lines of `trace.jsonl`.
+    events: u64,
     generated: bool,
 }
 
@@ -270,28 +395,16 @@ enum Prepared {
 
 /// Finds the bundle of `options` under `out`, or generates it.
 fn prepare_bundle(out: &Path, options: &GenOptions) -> anyhow::Result<Prepared> {
-    let mut name = format!(
-        "gen{}-seed{}-turns{}",
-        tracegen::GENERATOR_VERSION,
-        options.seed,
-        options.turns
-    );
-    if let Some(k) = options.compact_every {
-        name.push_str(&format!("-compact{k}"));
-    }
-    if options.history_metadata {
-        name.push_str("-metadata");
-    }
+    let name = shapes::bundle_name(options);
     let dir = out.join(&name);
     if dir.join("trace.jsonl").exists() {
         let (bytes, files) = bundle_size(&dir)?;
         println!("{name}: reusing ({}, {files} files)", table::size(bytes));
         return Ok(Prepared::Ready(Bundle {
+            events: count_lines(&dir.join("trace.jsonl"))?,
             name,
             dir,
             bytes,
-            files,
-            generation_seconds: None,
             generated: false,
         }));
     }
@@ -333,13 +446,18 @@ fn prepare_bundle(out: &Path, options: &GenOptions) -> anyhow::Result<Prepared> 
         summary.payload_files + 2
     );
     Ok(Prepared::Ready(Bundle {
+        events: count_lines(&dir.join("trace.jsonl"))?,
         name,
         dir,
         bytes: summary.bundle_bytes,
-        files: summary.payload_files + 2,
-        generation_seconds: Some(generation_seconds),
         generated: true,
     }))
+}
+
+/// Lines of a file (events of a log).
+fn count_lines(path: &Path) -> anyhow::Result<u64> {
+    let bytes = fs::read(path).with_context(|| format!("read {}", path.display()))?;
+    Ok(bytes.iter().filter(|&&byte| byte == b'\n').count() as u64)
 }
 
 /// The size of the bundle of `options`, from a small pilot bundle: scaled

@@ -10,6 +10,15 @@
 //!   `state.json` streamed to a file with `serde_json::to_writer_pretty`
 //!   (the same bytes as `rollout_trace::state_json`) and renamed into place.
 //!   Both phases are timed; `seconds` is their sum.
+//! - `follow`: a writer thread appends a bundle's lines to a new bundle (each
+//!   line's payload files first, as a live writer does) while a `Follower`
+//!   polls it; the time spent inside `poll` is the fold's cost, measured per
+//!   tenth of the session so that a cost growing with the session shows
+//!   (`follow.rs`).
+//!
+//! Every measurement also reports the CPU time of its process (user +
+//! system, from `/proc/self/stat`), which a busy machine inflates less than
+//! wall time.
 
 use std::fs;
 use std::fs::File;
@@ -23,7 +32,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use anyhow::bail;
 use clap::Args;
 use clap::ValueEnum;
 use rollout_trace::ReduceOptions;
@@ -34,6 +42,7 @@ use serde_json::json;
 pub enum Kind {
     Floor,
     Reduce,
+    Follow,
 }
 
 /// One measurement in this process (used by `cargo xtask bench`).
@@ -44,7 +53,8 @@ pub struct BenchRunArgs {
     /// Reduce on one thread (`ReduceOptions { read_ahead: false, .. }`).
     #[arg(long)]
     no_read_ahead: bool,
-    /// Where `reduce` writes `state.json`.
+    /// Where `reduce` and `follow` write `state.json` (`follow`: the live
+    /// bundle is made beside it).
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
 }
@@ -60,6 +70,10 @@ pub struct Measurement {
     pub peak_rss_bytes: u64,
     /// Size of the `state.json` written (reduce only).
     pub state_bytes: u64,
+    /// User + system CPU time of the process (0 where `/proc` is missing).
+    pub cpu_seconds: f64,
+    /// `follow` only: seconds inside `poll` per event, by tenth of the events.
+    pub per_event_seconds: [f64; 10],
 }
 
 impl Measurement {
@@ -68,30 +82,41 @@ impl Measurement {
             .with_context(|| format!("decode the measurement {line:?}"))?;
         let number = |key: &str| value[key].as_f64().unwrap_or_default();
         let count = |key: &str| value[key].as_u64().unwrap_or_default();
+        let mut per_event_seconds = [0.0; 10];
+        if let Some(values) = value["per_event_seconds"].as_array() {
+            for (slot, value) in per_event_seconds.iter_mut().zip(values) {
+                *slot = value.as_f64().unwrap_or_default();
+            }
+        }
         Ok(Measurement {
             seconds: number("seconds"),
             write_seconds: number("write_seconds"),
             peak_rss_bytes: count("peak_rss_bytes"),
             state_bytes: count("state_bytes"),
+            cpu_seconds: number("cpu_seconds"),
+            per_event_seconds,
         })
     }
 }
 
 pub fn run(args: &BenchRunArgs) -> anyhow::Result<ExitCode> {
-    let measurement = match args.kind {
-        Kind::Floor => floor(&args.bundle)?,
-        Kind::Reduce => {
-            let Some(state) = &args.state else {
-                bail!("reduce needs --state FILE");
-            };
-            reduce(&args.bundle, !args.no_read_ahead, state)?
-        }
+    let state = || match &args.state {
+        Some(state) => Ok(state),
+        None => Err(anyhow::anyhow!("reduce and follow need --state FILE")),
     };
+    let mut measurement = match args.kind {
+        Kind::Floor => floor(&args.bundle)?,
+        Kind::Reduce => reduce(&args.bundle, !args.no_read_ahead, state()?)?,
+        Kind::Follow => super::follow::follow(&args.bundle, state()?)?,
+    };
+    measurement.cpu_seconds = cpu_seconds();
     let line = json!({
         "seconds": measurement.seconds,
         "write_seconds": measurement.write_seconds,
         "peak_rss_bytes": measurement.peak_rss_bytes,
         "state_bytes": measurement.state_bytes,
+        "cpu_seconds": measurement.cpu_seconds,
+        "per_event_seconds": measurement.per_event_seconds,
     });
     println!("{line}");
     Ok(ExitCode::SUCCESS)
@@ -187,17 +212,41 @@ fn reduce(bundle: &Path, read_ahead: bool, state: &Path) -> anyhow::Result<Measu
         write_seconds: seconds - reduced,
         peak_rss_bytes: peak_rss_bytes(),
         state_bytes,
+        ..Measurement::default()
     };
     // Freeing a large state takes time nobody measures: the process ends now.
     std::mem::forget(reduction);
     Ok(measurement)
 }
 
+/// User + system CPU seconds of this process, from `/proc/self/stat`.
+fn cpu_seconds() -> f64 {
+    fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| cpu_seconds_of_stat(&stat))
+        .unwrap_or_default()
+}
+
+/// `utime + stime` of a `/proc/<pid>/stat` line, in seconds. The counts are
+/// in `USER_HZ` ticks, which Linux fixes at 100 per second for `/proc`.
+pub fn cpu_seconds_of_stat(stat: &str) -> Option<f64> {
+    // The command name (field 2) may hold spaces; fields count from its `)`.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some((user + system) as f64 / 100.0)
+}
+
 /// `VmHWM` (peak resident set) of this process, from `/proc/self/status`.
 pub fn peak_rss_bytes() -> u64 {
-    let Ok(status) = fs::read_to_string("/proc/self/status") else {
-        return 0;
-    };
+    fs::read_to_string("/proc/self/status")
+        .map(|status| peak_rss_of_status(&status))
+        .unwrap_or_default()
+}
+
+/// `VmHWM` of a `/proc/<pid>/status` text, in bytes (0 when absent).
+pub fn peak_rss_of_status(status: &str) -> u64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
