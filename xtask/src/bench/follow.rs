@@ -32,8 +32,8 @@ use rollout_trace::Follower;
 use rollout_trace::ReduceOptions;
 use rollout_trace::raw::RawTraceEvent;
 
-use super::run::Measurement;
-use super::run::peak_rss_bytes;
+use super::measurement::Measurement;
+use super::measurement::peak_rss_bytes;
 
 /// How often the followed state is written out while events arrive.
 pub const REWRITE_INTERVAL: Duration = Duration::from_millis(500);

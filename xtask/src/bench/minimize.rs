@@ -69,7 +69,7 @@ pub fn run(turn_counts: &[u64], out: &Path, seed: u64, keep: bool) -> anyhow::Re
             outcome.tried,
             outcome.elapsed.as_secs_f64(),
             if outcome.fixpoint { "yes" } else { "no" },
-            super::table::mib(super::run::peak_rss_bytes()),
+            super::table::mib(super::measurement::peak_rss_bytes()),
         );
         println!("{row}");
         rows.push(row);

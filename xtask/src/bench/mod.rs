@@ -9,8 +9,9 @@
 //!   on the same bundle when `--upstream` names its binary.
 //!
 //! Invariants:
-//! - Every number comes from optimized code: started from a debug build,
-//!   the command builds `xtask` in release mode and runs that build.
+//! - Every number comes from the release build: started from another
+//!   (`cargo xtask` builds the `xtask` profile), the command builds `xtask`
+//!   in release mode and runs that build.
 //! - Every measurement runs in a child process of its own (`bench-run`),
 //!   so each peak RSS is one run's; each is repeated `--runs` times, the
 //!   configurations interleaved, and the fastest run counts.
@@ -26,6 +27,7 @@
 //! `--minimize N,..` measures `cargo xtask minimize` (`minimize.rs`).
 
 mod follow;
+mod measurement;
 mod minimize;
 mod run;
 mod shapes;
@@ -49,7 +51,7 @@ use tracegen::GenOptions;
 pub use run::BenchRunArgs;
 pub use run::run as run_one;
 
-use run::Measurement;
+use measurement::Measurement;
 use shapes::SHAPES;
 use shapes::Shape;
 use table::Row;
@@ -106,7 +108,7 @@ pub struct BenchArgs {
 const DISK_MARGIN_BYTES: u64 = 8 << 30;
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    if cfg!(debug_assertions) {
+    if !built_for_release()? {
         return rerun_in_release();
     }
     let out = crate::project_root().join(&args.out);
@@ -308,6 +310,17 @@ fn same_file(a: &Path, b: &Path) -> anyhow::Result<bool> {
     Ok(read(a)? == read(b)?)
 }
 
+/// Whether this is the release build (`<target>/release/xtask`), not the
+/// dev or `xtask` profile's build.
+fn built_for_release() -> anyhow::Result<bool> {
+    let exe = std::env::current_exe().context("locate the running xtask")?;
+    Ok(!cfg!(debug_assertions)
+        && exe
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|profile| profile == "release"))
+}
+
 /// Builds `xtask` in release mode and runs the same command with it.
 fn rerun_in_release() -> anyhow::Result<ExitCode> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
@@ -320,9 +333,9 @@ fn rerun_in_release() -> anyhow::Result<ExitCode> {
     if !status.success() {
         bail!("cargo build --release -p xtask failed ({status})");
     }
-    // The release binary sits beside the debug one: <target>/release/xtask.
-    let debug = std::env::current_exe().context("locate the running xtask")?;
-    let target = debug
+    // The release binary sits beside this one: <target>/release/xtask.
+    let running = std::env::current_exe().context("locate the running xtask")?;
+    let target = running
         .parent()
         .and_then(Path::parent)
         .context("locate the target folder of xtask")?;

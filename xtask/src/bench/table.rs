@@ -1,7 +1,7 @@
 //! The result tables of `cargo xtask bench`, in Markdown so that they can be
 //! pasted into the README as they are, and the targets each row is held to.
 
-use super::run::Measurement;
+use super::measurement::Measurement;
 
 /// Reduce (default options) may take at most this many times the floor.
 pub const MAX_RATIO: f64 = 1.5;

@@ -19,9 +19,9 @@ use std::time::Instant;
 use anyhow::Context;
 use anyhow::bail;
 
-use super::run::Measurement;
-use super::run::cpu_seconds_of_stat;
-use super::run::peak_rss_of_status;
+use super::measurement::Measurement;
+use super::measurement::cpu_seconds_of_stat;
+use super::measurement::peak_rss_of_status;
 
 /// How often the child's memory is read.
 const POLL_INTERVAL: Duration = Duration::from_millis(2);
