@@ -113,9 +113,9 @@ impl Corpus {
         Corpus { root: root.into() }
     }
 
-    /// The corpus of this workspace.
-    pub fn of_workspace() -> Corpus {
-        Corpus::new(crate::corpus_root())
+    /// The corpus of the checkout this process runs in.
+    pub fn of_workspace() -> Result<Corpus, String> {
+        crate::corpus_root().map(Corpus::new)
     }
 
     pub fn root(&self) -> &Path {

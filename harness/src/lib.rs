@@ -38,28 +38,26 @@ pub mod run;
 pub mod shape;
 pub mod trial;
 pub mod verdict;
+pub mod workspace;
 
 #[doc(hidden)]
 pub mod testing;
 
-use std::path::Path;
 use std::path::PathBuf;
 
 pub use case::Case;
 pub use case::CaseKind;
 pub use case::Corpus;
 
-/// The workspace root: the parent of this crate's folder.
-pub fn workspace_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
+/// The workspace root of the checkout this process runs in, found at run
+/// time ([`workspace::root`]).
+pub fn workspace_root() -> Result<PathBuf, String> {
+    workspace::root()
 }
 
-/// The corpus folder. Both the test target and xtask pass case folders to the
-/// reducer below this path, so the `$BUNDLE` text of an expectation does not
-/// depend on who produced it.
-pub fn corpus_root() -> PathBuf {
-    workspace_root().join("corpus")
+/// The corpus folder of the checkout this process runs in. Both the test
+/// target and xtask pass case folders to the reducer below this path, so the
+/// `$BUNDLE` text of an expectation does not depend on who produced it.
+pub fn corpus_root() -> Result<PathBuf, String> {
+    Ok(workspace_root()?.join("corpus"))
 }

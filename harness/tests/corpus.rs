@@ -20,7 +20,13 @@ use libtest_mimic::Trial;
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
-    let corpus = Corpus::of_workspace();
+    let corpus = match Corpus::of_workspace() {
+        Ok(corpus) => corpus,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let trials = match exact_name(&args) {
         Some(name) => {
             let trials = exact_trials(&corpus, name);

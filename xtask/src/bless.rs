@@ -40,7 +40,7 @@ pub fn run(args: &BlessArgs) -> anyhow::Result<ExitCode> {
             ci.unwrap_or_default().to_string_lossy()
         );
     }
-    let corpus = Corpus::of_workspace();
+    let corpus = Corpus::of_workspace().map_err(anyhow::Error::msg)?;
     let plan = match harness::bless::plan(&corpus, args.filter.as_deref(), args.prune) {
         Ok(plan) => plan,
         Err(message) => bail!(message),

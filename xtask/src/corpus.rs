@@ -24,7 +24,7 @@ pub struct CorpusArgs {
 const RUNS: usize = 3;
 
 pub fn run(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
-    let corpus = Corpus::of_workspace();
+    let corpus = Corpus::of_workspace().map_err(anyhow::Error::msg)?;
     let cases = corpus
         .discover()
         .with_context(|| format!("read {}", corpus.root().display()))?;

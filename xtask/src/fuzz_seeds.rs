@@ -19,10 +19,10 @@ pub struct FuzzSeedsArgs {
 }
 
 pub fn run(args: &FuzzSeedsArgs) -> anyhow::Result<ExitCode> {
-    let out = crate::project_root().join(&args.out);
+    let out = crate::project_root()?.join(&args.out);
     fs::create_dir_all(&out).with_context(|| format!("create {}", out.display()))?;
     let mut written = 0usize;
-    let corpus = harness::Corpus::of_workspace();
+    let corpus = harness::Corpus::of_workspace().map_err(anyhow::Error::msg)?;
     for case in corpus.discover().context("list the corpus")? {
         let Some(seed) = fuzz_seeds::seed_of_bundle(&case.dir)
             .with_context(|| format!("read {}", case.dir.display()))?

@@ -76,11 +76,8 @@ fn main() -> ExitCode {
     cli::exit_code(result)
 }
 
-/// The workspace root, from this crate's manifest folder.
-pub fn project_root() -> PathBuf {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or(manifest_dir)
+/// The root of the checkout `cargo xtask` runs in, found at run time
+/// (`harness::workspace`): a copied or moved checkout works on its own files.
+pub fn project_root() -> anyhow::Result<PathBuf> {
+    harness::workspace_root().map_err(anyhow::Error::msg)
 }

@@ -159,7 +159,7 @@ pub fn run(args: &MinimizeArgs) -> anyhow::Result<ExitCode> {
         print!("{}", harness::minimize::next_step(&outcome));
         return Ok(ExitCode::SUCCESS);
     };
-    let corpus = Corpus::of_workspace();
+    let corpus = Corpus::of_workspace().map_err(anyhow::Error::msg)?;
     let created = match harness::minimize::new_case(&corpus, name, &args.out, args.redact) {
         Ok(created) => created,
         Err(message) => bail!(message),

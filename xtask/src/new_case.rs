@@ -40,7 +40,7 @@ pub struct NewCaseArgs {
 }
 
 pub fn run(args: &NewCaseArgs) -> anyhow::Result<ExitCode> {
-    let corpus = Corpus::of_workspace();
+    let corpus = Corpus::of_workspace().map_err(anyhow::Error::msg)?;
     let request = Request {
         name: &args.name,
         from: &args.from,

@@ -20,7 +20,7 @@ fn ratio(path: &std::path::Path) -> Option<(f64, u64, usize)> {
 
 #[test]
 fn the_count_is_close_to_the_file_on_every_corpus_case() {
-    let corpus = Corpus::of_workspace();
+    let corpus = Corpus::of_workspace().unwrap_or_else(|error| panic!("{error}"));
     let cases = corpus.discover().unwrap_or_else(|error| panic!("{error}"));
     let mut far = Vec::new();
     for case in cases.iter().filter(|case| case.kind == CaseKind::Ok) {

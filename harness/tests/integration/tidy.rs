@@ -165,7 +165,7 @@ fn circles(src: &Path, crate_name: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn no_import_circle_in_any_crate() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = harness::workspace_root().unwrap_or_else(|error| panic!("{error}"));
     for (src, crate_name) in [
         ("reducer/src", "rollout_trace"),
         ("harness/src", "harness"),

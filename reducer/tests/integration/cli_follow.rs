@@ -12,10 +12,7 @@ use std::time::Instant;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-const SOURCE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../corpus/ok/0491_example_multi_agent"
-);
+const SOURCE: &str = "../corpus/ok/0491_example_multi_agent";
 
 fn batch_state(bundle: &Path) -> Result<String, rollout_trace::ReduceError> {
     Ok(rollout_trace::state_json(

@@ -11,10 +11,7 @@ use std::process::Output;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-const BUNDLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../corpus/ok/0490_example_code_mode_turn"
-);
+const BUNDLE: &str = "../corpus/ok/0490_example_code_mode_turn";
 
 /// Opens `fifo` for writing without waiting, so a reader blocked on it
 /// returns (when the reducer failed before opening it).

@@ -3,14 +3,8 @@
 #[test]
 fn streamed_state_json_is_the_same_bytes() -> Result<(), Box<dyn std::error::Error>> {
     for case in [
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../corpus/ok/0490_example_code_mode_turn"
-        ),
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../corpus/ok/0491_example_multi_agent"
-        ),
+        "../corpus/ok/0490_example_code_mode_turn",
+        "../corpus/ok/0491_example_multi_agent",
     ] {
         let reduction = rollout_trace::reduce_bundle(case)?;
         let mut streamed = Vec::new();

@@ -111,7 +111,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     if !built_for_release()? {
         return rerun_in_release();
     }
-    let out = crate::project_root().join(&args.out);
+    let out = crate::project_root()?.join(&args.out);
     fs::create_dir_all(&out).with_context(|| format!("create {}", out.display()))?;
     if !args.minimize.is_empty() {
         return minimize::run(&args.minimize, &out, args.seed, args.keep);
@@ -327,7 +327,7 @@ fn rerun_in_release() -> anyhow::Result<ExitCode> {
     eprintln!("bench: measuring optimized code: cargo build --release -p xtask");
     let status = Command::new(&cargo)
         .args(["build", "--release", "-p", "xtask"])
-        .current_dir(crate::project_root())
+        .current_dir(crate::project_root()?)
         .status()
         .context("run cargo build --release -p xtask")?;
     if !status.success() {
