@@ -107,8 +107,8 @@ pub fn render(trace: &RolloutTrace, view: View, options: &ViewOptions) -> String
     }
 }
 
-/// Writes the view to `out` (the bytes of [`render`]), streaming where the
-/// view can.
+/// Writes the view to `out` (the bytes of [`render`]) as it is made: no
+/// view is first built as one string.
 pub fn write(
     trace: &RolloutTrace,
     view: View,
@@ -116,10 +116,11 @@ pub fn write(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match view {
+        View::Summary => summary::write(trace, options, out),
+        View::Transcript => transcript::write(trace, options, out),
+        View::Perfetto => perfetto::write(trace, out),
+        View::Otlp => otlp::write(trace, options, out),
         View::Html => html(trace, options, out),
-        View::Summary | View::Transcript | View::Perfetto | View::Otlp => {
-            out.write_all(render(trace, view, options).as_bytes())
-        }
     }
 }
 

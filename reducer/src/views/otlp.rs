@@ -130,9 +130,20 @@ pub(crate) fn document(trace: &RolloutTrace, options: &ViewOptions) -> Value {
 }
 
 pub(crate) fn render(trace: &RolloutTrace, options: &ViewOptions) -> String {
-    let mut text = serde_json::to_string_pretty(&document(trace, options)).unwrap_or_default();
-    text.push('\n');
-    text
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and JSON is UTF-8.
+    let _ = write(trace, options, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The bytes of [`render`], serialized straight into `out`.
+pub(crate) fn write(
+    trace: &RolloutTrace,
+    options: &ViewOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(trace, options))?;
+    out.write_all(b"\n")
 }
 
 /// Deterministic trace and span ids.

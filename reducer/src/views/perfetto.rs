@@ -78,14 +78,25 @@ pub(crate) fn document(trace: &RolloutTrace) -> Value {
 
 /// The document as text, one event per line.
 pub(crate) fn render(trace: &RolloutTrace) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and JSON is UTF-8.
+    let _ = write(trace, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The bytes of [`render`], one event per line as it is serialized.
+pub(crate) fn write(trace: &RolloutTrace, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let (other, events) = build(trace);
-    let mut out = String::from("{\"displayTimeUnit\":\"ms\",\"otherData\":");
-    out.push_str(&other.to_string());
-    out.push_str(",\"traceEvents\":[\n");
-    let lines: Vec<String> = events.iter().map(Value::to_string).collect();
-    out.push_str(&lines.join(",\n"));
-    out.push_str("\n]}\n");
-    out
+    out.write_all(b"{\"displayTimeUnit\":\"ms\",\"otherData\":")?;
+    serde_json::to_writer(&mut *out, &other)?;
+    out.write_all(b",\"traceEvents\":[\n")?;
+    for (index, event) in events.iter().enumerate() {
+        if index > 0 {
+            out.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut *out, event)?;
+    }
+    out.write_all(b"\n]}\n")
 }
 
 fn build(trace: &RolloutTrace) -> (Value, Vec<Value>) {

@@ -38,6 +38,18 @@ const BODY_INDENT: usize = 2;
 const JSON_SUMMARY_BYTES: usize = 240;
 
 pub(crate) fn render(trace: &RolloutTrace, options: &ViewOptions) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and every line is UTF-8.
+    let _ = write(trace, options, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The bytes of [`render`], written line by line.
+pub(crate) fn write(
+    trace: &RolloutTrace,
+    options: &ViewOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let graph = Graph::new(trace);
     let mut lines: Vec<Line> = Vec::new();
     for (index, thread) in graph.threads.iter().enumerate() {
@@ -46,12 +58,11 @@ pub(crate) fn render(trace: &RolloutTrace, options: &ViewOptions) -> String {
         }
         thread_lines(&graph, thread, options, &mut lines);
     }
-    let mut out = String::new();
     for line in lines {
-        out.push_str(&line.render(WIDTH, options.color));
-        out.push('\n');
+        out.write_all(line.render(WIDTH, options.color).as_bytes())?;
+        out.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
 fn thread_lines(

@@ -64,6 +64,18 @@ const GROUP_BUDGET: usize = 30;
 const GROUP_ENDS: usize = 12;
 
 pub(crate) fn render(trace: &RolloutTrace, options: &ViewOptions) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and every line is UTF-8.
+    let _ = write(trace, options, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The bytes of [`render`], written line by line.
+pub(crate) fn write(
+    trace: &RolloutTrace,
+    options: &ViewOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let graph = Graph::new(trace);
     let summary = Summary::new(&graph);
     let mut lines = Vec::new();
@@ -72,12 +84,11 @@ pub(crate) fn render(trace: &RolloutTrace, options: &ViewOptions) -> String {
         lines.push(Line::default());
         summary.thread(thread, &mut lines);
     }
-    let mut out = String::new();
     for line in lines {
-        out.push_str(&line.render(WIDTH, options.color));
-        out.push('\n');
+        out.write_all(line.render(WIDTH, options.color).as_bytes())?;
+        out.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
 struct Summary<'g, 'a> {
