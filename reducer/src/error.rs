@@ -85,7 +85,11 @@ impl fmt::Display for Place {
             details.push(event_type.clone());
         }
         if let Some(path) = &self.payload_path {
-            details.push(format!("payload {path}"));
+            // An empty path is shown as one, not as nothing.
+            details.push(match path.as_str() {
+                "" => "payload \"\"".to_string(),
+                path => format!("payload {path}"),
+            });
         }
         if !details.is_empty() {
             if wrote_file {

@@ -191,7 +191,10 @@ mod tests {
                     "is not under payloads/, the only folder of a case that holds payload files"
                         .to_string()
                 ),
-                Err("is empty".to_string()),
+                Err(
+                    "is not under payloads/, the only folder of a case that holds payload files"
+                        .to_string()
+                ),
             ]
         );
     }

@@ -1,8 +1,10 @@
 //! Payload-path confinement: the one rule that decides which file a payload
 //! reference may name (policy P1; upstream opens whatever the path names).
 //!
-//! A path must be non-empty and relative, must not contain `..`, and, once
-//! symbolic links are resolved, must still lie inside the bundle folder.
+//! A path must be relative, must not contain `..`, and, once symbolic links
+//! are resolved, must still lie inside the bundle folder. An empty path names
+//! the bundle folder itself, as it does for upstream (whose read of it then
+//! fails with the operating system's message).
 //! The reducer applies it before opening a payload; `new-case` applies it
 //! before copying one into the corpus.
 
@@ -16,7 +18,6 @@ use std::path::PathBuf;
 /// Why a payload path may not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unconfined {
-    Empty,
     /// It contains `..`.
     Parent,
     /// It is absolute (or has a Windows prefix).
@@ -29,7 +30,6 @@ impl fmt::Display for Unconfined {
     /// The predicate, to follow "payload path `<path>`".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Unconfined::Empty => "is empty",
             Unconfined::Parent => "contains `..` and could leave the bundle folder",
             Unconfined::Absolute => {
                 "is absolute; payload paths must be relative to the bundle folder"
@@ -44,9 +44,6 @@ impl fmt::Display for Unconfined {
 /// The path relative to the bundle folder (`.` parts dropped), if its
 /// spelling keeps it inside.
 pub fn relative_payload_path(path: &str) -> Result<PathBuf, Unconfined> {
-    if path.is_empty() {
-        return Err(Unconfined::Empty);
-    }
     let mut relative = PathBuf::new();
     for component in Path::new(path).components() {
         match component {
@@ -147,7 +144,7 @@ mod tests {
 
     #[test]
     fn spellings_that_leave_the_bundle_are_refused() {
-        assert_eq!(relative_payload_path(""), Err(Unconfined::Empty));
+        assert_eq!(relative_payload_path(""), Ok(PathBuf::new()));
         assert_eq!(relative_payload_path("../x.json"), Err(Unconfined::Parent));
         assert_eq!(
             relative_payload_path("payloads/../../x.json"),

@@ -13,7 +13,6 @@ use super::FolderCache;
 use super::ReadLimitedError;
 use super::RequestPayload;
 use super::ScannedRequest;
-use super::Unconfined;
 use super::read_limited_into;
 use super::read_regular_limited_into;
 use crate::Limits;
@@ -113,10 +112,7 @@ impl PayloadSource for BundlePayloads {
         let confined = self
             .folders
             .confine(&self.root, self.canonical_root.as_deref(), &payload.path)
-            .map_err(|reason| match reason {
-                Unconfined::Empty => open_error("payload path is empty".to_string()),
-                reason => open_error(format!("payload path `{}` {reason}", payload.path)),
-            })?;
+            .map_err(|reason| open_error(format!("payload path `{}` {reason}", payload.path)))?;
         let buffer = self.spare.pop().unwrap_or_default();
         let read = if confined.regular_file {
             read_regular_limited_into(&confined.path, self.limits.max_payload_bytes, buffer)
