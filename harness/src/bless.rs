@@ -193,6 +193,12 @@ fn plan_case(corpus: &Corpus, case: &Case) -> Result<CasePlan, String> {
     if let Some(what) = run.nondeterminism {
         return Err(what);
     }
+    if !run.shortcut_faults.is_empty() {
+        return Err(format!(
+            "a shortcut was not taken as the bundle calls for: {}",
+            run.shortcut_faults.join("; ")
+        ));
+    }
     let had_expectation = case.file(case.kind.expectation()).is_file();
     let mut actions = Vec::new();
     for (name, content) in run.output.files() {

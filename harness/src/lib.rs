@@ -36,6 +36,7 @@ pub mod redact;
 pub mod render;
 pub mod run;
 pub mod shape;
+pub mod shortcuts;
 pub mod trial;
 pub mod verdict;
 pub mod workspace;

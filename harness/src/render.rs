@@ -184,6 +184,15 @@ pub fn failure(
             Problem::Nondeterministic { what } => {
                 let _ = writeln!(text, "{what}");
             }
+            Problem::Shortcuts { faults } => {
+                let _ = writeln!(
+                    text,
+                    "the output is right, but a shortcut (read-ahead, request scanning) was not taken as the bundle calls for:"
+                );
+                for fault in faults {
+                    let _ = writeln!(text, "  {fault}");
+                }
+            }
         }
     }
     if !text.ends_with("\n\n") {

@@ -15,6 +15,8 @@
 //!   never judged on one lucky run).
 //! - A case that reduces without `--partial` must reduce to the same bytes
 //!   with it (policy P4: partial mode changes nothing when nothing is damaged).
+//! - A case that reduces took the shortcuts the bundle calls for, on both
+//!   code paths ([`crate::shortcuts`]).
 
 use std::path::Path;
 use std::time::Duration;
@@ -74,18 +76,37 @@ pub struct Run {
     pub reduce_time: Duration,
     /// Set when the second reduction gave other bytes: what differed.
     pub nondeterminism: Option<String>,
+    /// What the reductions got wrong about their shortcuts, one line each.
+    pub shortcut_faults: Vec<String>,
 }
 
 /// Reduces the case with `options`, then again with read-ahead switched
 /// and, for a case that reduces, with `--partial`.
 pub fn run_case(case: &Case, options: &ReduceOptions) -> Run {
-    let (output, reduce_time) = reduce_once(case, options);
+    let (output, reduce_time, taken) = reduce_counted(case, options);
     let other_path = ReduceOptions {
         read_ahead: !options.read_ahead,
         scan_requests: !options.scan_requests,
         ..*options
     };
-    let (again, _) = reduce_once(case, &other_path);
+    let (again, _, taken_again) = reduce_counted(case, &other_path);
+    let shortcut_faults = match (taken, taken_again) {
+        // Limits other than the defaults can make the reducer decode a
+        // request whole; the facts assume they do not.
+        (Some(taken), Some(taken_again))
+            if !options.partial && options.limits == rollout_trace::Limits::default() =>
+        {
+            crate::shortcuts::bundle_facts(&case.dir)
+                .map(|facts| {
+                    crate::shortcuts::faults(
+                        &facts,
+                        [(options, &taken), (&other_path, &taken_again)],
+                    )
+                })
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
     let mut nondeterminism = (again != output).then(|| describe_difference(&output, &again));
     if nondeterminism.is_none() && !options.partial && matches!(output, Output::Reduced { .. }) {
         let partial = ReduceOptions {
@@ -105,14 +126,32 @@ pub fn run_case(case: &Case, options: &ReduceOptions) -> Run {
         output,
         reduce_time,
         nondeterminism,
+        shortcut_faults,
     }
 }
 
 /// Reduces the case once, with its wall time.
 pub fn reduce_once(case: &Case, options: &ReduceOptions) -> (Output, Duration) {
+    let (output, elapsed, _) = reduce_counted(case, options);
+    (output, elapsed)
+}
+
+/// [`reduce_once`], with what the reduction counted of itself when it
+/// reduced.
+fn reduce_counted(
+    case: &Case,
+    options: &ReduceOptions,
+) -> (Output, Duration, Option<crate::shortcuts::Taken>) {
     let started = Instant::now();
     let result = rollout_trace::reduce_bundle_with(&case.dir, options);
     let elapsed = started.elapsed();
+    let taken = result
+        .as_ref()
+        .ok()
+        .map(|reduction| crate::shortcuts::Taken {
+            events: reduction.events,
+            shortcuts: reduction.shortcuts,
+        });
     let output = match result {
         Ok(reduction) => Output::Reduced {
             state: rollout_trace::state_json(&reduction.trace),
@@ -126,7 +165,7 @@ pub fn reduce_once(case: &Case, options: &ReduceOptions) -> (Output, Duration) {
             error: bundle_relative(&error.to_string(), &case.dir),
         },
     };
-    (output, elapsed)
+    (output, elapsed, taken)
 }
 
 /// `text` with every occurrence of the bundle folder replaced by `$BUNDLE`.

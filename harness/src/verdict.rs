@@ -68,6 +68,11 @@ pub enum Problem {
     Nondeterministic {
         what: String,
     },
+    /// A shortcut was not taken where the bundle calls for it, or was taken
+    /// where it must not be (`crate::shortcuts`).
+    Shortcuts {
+        faults: Vec<String>,
+    },
 }
 
 /// Every problem of `run` for `case`, in the order they are reported.
@@ -95,6 +100,11 @@ pub fn judge(case: &Case, config: &Result<CaseConfig, Vec<String>>, run: &Run) -
     }
     if let Some(what) = &run.nondeterminism {
         problems.push(Problem::Nondeterministic { what: what.clone() });
+    }
+    if !run.shortcut_faults.is_empty() {
+        problems.push(Problem::Shortcuts {
+            faults: run.shortcut_faults.clone(),
+        });
     }
     problems
 }

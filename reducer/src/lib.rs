@@ -34,6 +34,7 @@ pub mod raw;
 mod read_ahead;
 mod reduce;
 mod replay;
+mod shortcuts;
 pub mod views;
 pub mod writer;
 
@@ -56,6 +57,7 @@ pub use replay::reduce_bundle_observed;
 pub use replay::reduce_bundle_with;
 pub use replay::reduce_source;
 pub use replay::reduce_source_observed;
+pub use shortcuts::Shortcuts;
 
 /// The upstream reducer whose output this crate reproduces: Codex's
 /// `codex-rs/rollout-trace` on mainline (see `UPSTREAM.md`).

@@ -37,6 +37,7 @@ use crate::error::ReduceError;
 use crate::model::RawPayloadRef;
 use crate::payload_reads::RereadBudget;
 use crate::raw::RawTraceEventPayload;
+use crate::shortcuts::Shortcuts;
 
 /// Lines handed over at once, at most.
 const BATCH_LINES: usize = 64;
@@ -224,6 +225,8 @@ pub(crate) struct ReadAheadPayloads {
     scan_requests: bool,
     /// What the reducer read again, against `Limits::max_reread_bytes`.
     rereads: RereadBudget,
+    /// Documents handed over from read-ahead, and read at the reducer's ask.
+    pub(crate) shortcuts: Shortcuts,
 }
 
 impl ReadAheadPayloads {
@@ -239,6 +242,7 @@ impl ReadAheadPayloads {
             recycled,
             scan_requests,
             rereads,
+            shortcuts: Shortcuts::default(),
         }
     }
 
@@ -269,8 +273,14 @@ impl PayloadSource for ReadAheadPayloads {
 
     fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<Value, ReduceError> {
         let (value, size) = match self.take(payload) {
-            Some(Prepared::Document(result)) => result?,
-            _ => read_payload_sized(self.bundle.as_mut(), payload)?,
+            Some(Prepared::Document(result)) => {
+                self.shortcuts.payloads_read_ahead += 1;
+                result?
+            }
+            _ => {
+                self.shortcuts.payloads_read_on_demand += 1;
+                read_payload_sized(self.bundle.as_mut(), payload)?
+            }
         };
         self.rereads.count(payload, size)?;
         Ok(value)
@@ -291,8 +301,14 @@ impl PayloadSource for ReadAheadPayloads {
             return self.read_payload(payload).map(RequestPayload::Decoded);
         }
         let (request, size) = match self.take(payload) {
-            Some(Prepared::Request(result)) => result?,
-            _ => read_request_sized(self.bundle.as_mut(), payload)?,
+            Some(Prepared::Request(result)) => {
+                self.shortcuts.payloads_read_ahead += 1;
+                result?
+            }
+            _ => {
+                self.shortcuts.payloads_read_on_demand += 1;
+                read_request_sized(self.bundle.as_mut(), payload)?
+            }
         };
         self.rereads.count(payload, size)?;
         Ok(request)

@@ -219,8 +219,11 @@ fn replay_in<'scope, 'env>(
             events: stepper.reducer.events(),
         });
     }
+    let mut reduction = stepper.finish()?;
+    reduction.shortcuts.payloads_read_ahead = payloads.shortcuts.payloads_read_ahead;
+    reduction.shortcuts.payloads_read_on_demand = payloads.shortcuts.payloads_read_on_demand;
     Ok(Pass::Done {
-        reduction: Box::new(stepper.finish()?),
+        reduction: Box::new(reduction),
         stopped,
     })
 }

@@ -6,5 +6,6 @@ mod messages;
 mod minimize;
 mod new_case;
 mod properties;
+mod shortcuts;
 mod state_budget;
 mod tidy;

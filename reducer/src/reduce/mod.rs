@@ -48,6 +48,7 @@ use crate::model::RolloutTrace;
 use crate::raw::RawTraceEvent;
 use crate::raw::RawTraceEventPayload;
 use crate::raw::TraceBundleManifest;
+use crate::shortcuts::Shortcuts;
 
 use self::code_cells::PendingCodeCellEvent;
 use self::code_cells::PendingCodeCellStart;
@@ -65,6 +66,8 @@ pub struct Reduction {
     /// The bytes `state.json` takes, as the state budget counted them while
     /// reducing (an estimate: see `Limits::max_state_bytes`).
     pub state_bytes: u64,
+    /// How often the pure shortcuts were taken (they change nothing else).
+    pub shortcuts: Shortcuts,
 }
 
 /// The envelope facts every handler needs.
@@ -123,6 +126,9 @@ pub struct Reducer {
     place: Place,
     /// Events applied (including one that failed).
     events: u64,
+    /// The request shortcuts taken so far (the payload ones are the replay
+    /// loop's to count).
+    shortcuts: Shortcuts,
 }
 
 impl Reducer {
@@ -151,6 +157,7 @@ impl Reducer {
             diagnostics: Vec::new(),
             place: Place::default(),
             events: 0,
+            shortcuts: Shortcuts::default(),
         }
     }
 
@@ -459,6 +466,7 @@ impl Reducer {
             diagnostics: self.diagnostics,
             events: self.events,
             state_bytes: self.budget.used(),
+            shortcuts: self.shortcuts,
         }
     }
 

@@ -123,6 +123,7 @@ impl Reducer {
                 crate::bundle::parse_payload(payload, scan.bytes(), &payloads.limits())?;
             return request_items_of(&mut value, payload).map(RequestItems::normalized);
         };
+        self.shortcuts.request_items_not_decoded += (ranges.len() - changed.len()) as u64;
         let mut decoded = decoded.into_iter();
         let mut items = Vec::with_capacity(ranges.len());
         for previous in previous {
@@ -192,6 +193,7 @@ impl Reducer {
                 RequestItem::Unchanged(became)
                     if baseline.get(position) == Some(&became) && !self.has_payload_ref(became) =>
                 {
+                    self.shortcuts.request_items_unchanged += 1;
                     Sighted::Unchanged(became)
                 }
                 RequestItem::Unchanged(_) => {
