@@ -10,6 +10,7 @@
 //! - `new-case`: turn a real trace bundle into a corpus case (`--redact`).
 //! - `minimize`: shrink a failing bundle to the smallest one that still fails.
 //! - `fuzz-seeds`: the seed corpus of the fuzz target.
+//! - `mutants`: mutation testing of the reducer core (cargo-mutants) and its kill rate.
 
 mod bench;
 mod bless;
@@ -17,6 +18,7 @@ mod corpus;
 mod fuzz_seeds;
 mod gen_trace;
 mod minimize;
+mod mutants;
 mod new_case;
 
 /// The command-line reducer allocates and frees large payload buffers and
@@ -57,6 +59,7 @@ enum Command {
     NewCase(new_case::NewCaseArgs),
     Minimize(minimize::MinimizeArgs),
     FuzzSeeds(fuzz_seeds::FuzzSeedsArgs),
+    Mutants(mutants::MutantsArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::NewCase(args) => new_case::run(&args),
         Command::Minimize(args) => minimize::run(&args),
         Command::FuzzSeeds(args) => fuzz_seeds::run(&args),
+        Command::Mutants(args) => mutants::run(&args),
     };
     cli::exit_code(result)
 }
