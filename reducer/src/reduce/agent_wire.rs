@@ -74,9 +74,8 @@ fn validate_agent_name(name: &str) -> Result<(), String> {
     if name == "." || name == ".." {
         return Err(format!("agent_name `{name}` is reserved"));
     }
-    if name.contains('/') {
-        return Err("agent_name must not contain `/`".to_string());
-    }
+    // Upstream also refuses a `/` here; names come from splitting a path on
+    // `/`, so none can hold one.
     if !name
         .bytes()
         .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_')
