@@ -36,16 +36,17 @@ pub(super) const EMPTY_STATE_BYTES: u64 = 480;
 
 /// What an event adds besides the objects charged where they grow: a
 /// `raw_payloads` entry per payload reference, and the typical size of the
-/// object it creates (ending events only change small members).
+/// object it creates (ending events only change small members, and an
+/// observed agent result only marks an existing edge). The typical sizes are
+/// checked per event type against what the corpus's events add.
 pub(super) fn event_bytes(payload: &RawTraceEventPayload) -> u64 {
     let object = match payload {
         RawTraceEventPayload::CodexTurnStarted { .. } => 300,
         RawTraceEventPayload::InferenceStarted { .. } => 700,
         RawTraceEventPayload::ToolCallStarted { .. } => 1000,
-        RawTraceEventPayload::CodeCellStarted { .. } => 760,
+        RawTraceEventPayload::CodeCellStarted { .. } => 460,
         RawTraceEventPayload::CompactionInstalled { .. } => 450,
         RawTraceEventPayload::CompactionRequestStarted { .. } => 550,
-        RawTraceEventPayload::AgentResultObserved { .. } => 600,
         // Agent edges and terminal sessions.
         RawTraceEventPayload::ToolCallRuntimeStarted { .. }
         | RawTraceEventPayload::ToolCallRuntimeEnded { .. } => 300,
@@ -194,7 +195,7 @@ pub(super) fn item_bytes(item: &ConversationItem) -> u64 {
             ConversationPart::PayloadRef {
                 label,
                 raw_payload_id,
-            } => label.len() + raw_payload_id.len() + 80,
+            } => label.len() + raw_payload_id.len() + 110,
         })
         .sum();
     let ids = item.item_id.len()
@@ -207,7 +208,11 @@ pub(super) fn item_bytes(item: &ConversationItem) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ConversationBody;
+    use crate::model::ConversationItemKind;
+    use crate::model::ConversationRole;
     use crate::model::ExecutionWindow;
+    use crate::model::ProducerRef;
     use crate::model::TerminalOperationKind;
 
     fn operation(command: &[&str], output: &str, with_result: bool) -> TerminalOperation {
@@ -234,6 +239,77 @@ mod tests {
             }),
             model_observations: Vec::new(),
             raw_payload_ids: vec!["raw_payload:77".to_string(), "raw_payload:78".to_string()],
+        }
+    }
+
+    fn item(parts: Vec<ConversationPart>, call_id: Option<&str>) -> ConversationItem {
+        ConversationItem {
+            item_id: "conversation_item:1234".to_string(),
+            thread_id: "019a4f2e-7c1d-7b32-9e0f-3d5c8a1b2e47".to_string(),
+            codex_turn_id: Some("turn-17".to_string()),
+            first_seen_at_unix_ms: 1_760_000_000_000,
+            role: ConversationRole::Assistant,
+            channel: None,
+            kind: ConversationItemKind::Message,
+            agent_message: None,
+            body: ConversationBody { parts },
+            call_id: call_id.map(str::to_string),
+            produced_by: vec![ProducerRef::Inference {
+                inference_call_id: "inference:31".to_string(),
+            }],
+        }
+    }
+
+    #[test]
+    fn item_estimates_stay_near_their_serialization() {
+        let text = "The tests pass; the budget counts every part of an item.\n".repeat(30);
+        let text_part = |text: &str| ConversationPart::Text {
+            text: text.to_string(),
+        };
+        let cases = [
+            item(vec![text_part("ok")], None),
+            item(vec![text_part(&text)], None),
+            item(vec![ConversationPart::Summary { text: text.clone() }], None),
+            item(
+                vec![ConversationPart::Code {
+                    language: "javascript".to_string(),
+                    source: text.clone(),
+                }],
+                Some("call_Vc2Lm8RaQ0nV4tY7eW1sK3pB"),
+            ),
+            item(
+                vec![ConversationPart::Json {
+                    summary: text.clone(),
+                    raw_payload_id: "raw_payload:4711".to_string(),
+                }],
+                Some("call_Vc2Lm8RaQ0nV4tY7eW1sK3pB"),
+            ),
+            item(
+                vec![ConversationPart::Encoded {
+                    label: "encrypted_content".to_string(),
+                    value: "gAAAAABo".repeat(200),
+                }],
+                None,
+            ),
+            item(
+                vec![
+                    ConversationPart::PayloadRef {
+                        label: "image".to_string(),
+                        raw_payload_id: "raw_payload:4712".to_string(),
+                    };
+                    12
+                ],
+                None,
+            ),
+        ];
+        for item in cases {
+            let estimate = item_bytes(&item);
+            let serialized = json_bytes(&item);
+            let ratio = estimate as f64 / serialized as f64;
+            assert!(
+                (0.9..=1.1).contains(&ratio),
+                "estimate {estimate}, serialized {serialized}: {item:?}"
+            );
         }
     }
 
