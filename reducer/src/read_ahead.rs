@@ -29,6 +29,7 @@ use crate::bundle::BundleSource;
 use crate::bundle::DamagedLine;
 use crate::bundle::EventLine;
 use crate::bundle::EventLines;
+use crate::bundle::PayloadFiles;
 use crate::bundle::PayloadSource;
 use crate::bundle::RequestPayload;
 use crate::bundle::parse_payload;
@@ -77,7 +78,7 @@ pub(crate) struct PreparedLine {
 /// Reads ahead the payloads the reducer may open for `payload`.
 fn read_payloads_of(
     payload: &RawTraceEventPayload,
-    payloads: &mut dyn PayloadSource,
+    payloads: &mut dyn PayloadFiles,
     scan_requests: bool,
 ) -> Vec<ReadAhead> {
     if let RawTraceEventPayload::InferenceStarted {
@@ -100,7 +101,7 @@ fn read_payloads_of(
 
 /// Reads and parses a payload, with the size of its file.
 fn read_payload_sized(
-    payloads: &mut dyn PayloadSource,
+    payloads: &mut dyn PayloadFiles,
     payload: &RawPayloadRef,
 ) -> Result<(Value, u64), ReduceError> {
     let bytes = payloads.read_payload_bytes(payload)?;
@@ -112,7 +113,7 @@ fn read_payload_sized(
 
 /// Reads and scans (or decodes) a request payload, with the size of its file.
 fn read_request_sized(
-    payloads: &mut dyn PayloadSource,
+    payloads: &mut dyn PayloadFiles,
     payload: &RawPayloadRef,
 ) -> Result<(RequestPayload, u64), ReduceError> {
     let bytes = payloads.read_payload_bytes(payload)?;
@@ -218,7 +219,7 @@ impl Iterator for ReceivedLines {
 pub(crate) struct ReadAheadPayloads {
     /// What was read ahead for the event being applied.
     current: Vec<ReadAhead>,
-    bundle: Box<dyn PayloadSource + Send>,
+    bundle: Box<dyn PayloadFiles + Send>,
     /// Where buffers go back to the reading thread, when there is one.
     recycled: Option<Sender<Vec<u8>>>,
     /// Off: requests are decoded whole, never scanned.
@@ -231,7 +232,7 @@ pub(crate) struct ReadAheadPayloads {
 
 impl ReadAheadPayloads {
     pub(crate) fn new(
-        bundle: Box<dyn PayloadSource + Send>,
+        bundle: Box<dyn PayloadFiles + Send>,
         scan_requests: bool,
         recycled: Option<Sender<Vec<u8>>>,
     ) -> Self {
@@ -263,14 +264,6 @@ impl ReadAheadPayloads {
 }
 
 impl PayloadSource for ReadAheadPayloads {
-    fn read_payload_bytes(&mut self, payload: &RawPayloadRef) -> Result<Vec<u8>, ReduceError> {
-        self.bundle.read_payload_bytes(payload)
-    }
-
-    fn limits(&self) -> Limits {
-        self.bundle.limits()
-    }
-
     fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<Value, ReduceError> {
         let (value, size) = match self.take(payload) {
             Some(Prepared::Document(result)) => {

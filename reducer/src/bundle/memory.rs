@@ -11,7 +11,7 @@ use std::io::BufRead;
 use std::sync::Arc;
 
 use super::BundleSource;
-use super::PayloadSource;
+use super::PayloadFiles;
 use crate::Limits;
 use crate::error::Place;
 use crate::error::ReduceError;
@@ -71,7 +71,7 @@ impl BundleSource for MemoryBundle {
         }
     }
 
-    fn payloads(&self, limits: Limits) -> Box<dyn PayloadSource + Send> {
+    fn payloads(&self, limits: Limits) -> Box<dyn PayloadFiles + Send> {
         Box::new(MemoryPayloads {
             files: Arc::clone(&self.files),
             limits,
@@ -84,7 +84,7 @@ struct MemoryPayloads {
     limits: Limits,
 }
 
-impl PayloadSource for MemoryPayloads {
+impl PayloadFiles for MemoryPayloads {
     fn limits(&self) -> Limits {
         self.limits
     }

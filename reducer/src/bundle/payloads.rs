@@ -19,36 +19,41 @@ use crate::Limits;
 use crate::error::ReduceError;
 use crate::model::RawPayloadRef;
 
-/// Where the reducer gets payload documents from.
+/// Where the reducer gets payload documents from: parsed documents and
+/// scanned requests, never bytes.
 ///
 /// The reducer asks for a payload each time a rule needs it (upstream does
 /// not cache either), so an implementation may read ahead or cache as long
-/// as it returns what the file holds.
+/// as it returns what the file holds. The replay's implementation reads from
+/// a [`PayloadFiles`] (`read_ahead.rs`).
 pub trait PayloadSource {
+    /// The payload's document. Errors carry upstream's texts: `open payload
+    /// <id>` when the file cannot be opened, `parse payload <id>` when it
+    /// opened but could not be read or is not JSON.
+    fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<Value, ReduceError>;
+
+    /// An inference request payload, scanned when possible (see
+    /// [`ScannedRequest`]), with the same errors as [`Self::read_payload`].
+    fn read_request(&mut self, payload: &RawPayloadRef) -> Result<RequestPayload, ReduceError>;
+
+    /// Takes back a buffer the reducer no longer needs, so the next read can
+    /// reuse its memory instead of asking the allocator (and the kernel) for
+    /// fresh pages. Keeping nothing is always correct.
+    fn recycle(&mut self, buffer: Vec<u8>);
+}
+
+/// Where a bundle's payload files are read from (a folder, or memory).
+pub trait PayloadFiles {
     /// The payload file's bytes. Errors carry upstream's texts: `open payload
     /// <id>` when it cannot be opened, `parse payload <id>` when it opened but
     /// could not be read.
     fn read_payload_bytes(&mut self, payload: &RawPayloadRef) -> Result<Vec<u8>, ReduceError>;
 
-    /// The limits documents are parsed with.
+    /// The limits files are read and documents parsed with.
     fn limits(&self) -> Limits;
 
-    /// Reads and parses the payload (`parse payload <id>` when it is not JSON).
-    fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<Value, ReduceError> {
-        let bytes = self.read_payload_bytes(payload)?;
-        parse_payload(payload, &bytes, &self.limits())
-    }
-
-    /// Reads an inference request payload, scanned when possible (see
-    /// [`ScannedRequest`]), with the same errors as [`Self::read_payload`].
-    fn read_request(&mut self, payload: &RawPayloadRef) -> Result<RequestPayload, ReduceError> {
-        let bytes = self.read_payload_bytes(payload)?;
-        prepare_request(payload, bytes, &self.limits())
-    }
-
-    /// Takes back a buffer the reducer no longer needs, so the next read can
-    /// reuse its memory instead of asking the allocator (and the kernel) for
-    /// fresh pages. Keeping nothing is always correct.
+    /// Takes back a buffer for a later read to reuse (see
+    /// [`PayloadSource::recycle`]).
     fn recycle(&mut self, buffer: Vec<u8>) {
         drop(buffer);
     }
@@ -56,23 +61,6 @@ pub trait PayloadSource {
 
 /// Spare read buffers a source keeps for reuse.
 const SPARE_BUFFERS: usize = 2;
-
-/// A source without payloads, for work that must not read any.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoPayloads;
-
-impl PayloadSource for NoPayloads {
-    fn read_payload_bytes(&mut self, payload: &RawPayloadRef) -> Result<Vec<u8>, ReduceError> {
-        Err(ReduceError::caused(
-            format!("open payload {}", payload.raw_payload_id),
-            "no payload files are available here",
-        ))
-    }
-
-    fn limits(&self) -> Limits {
-        Limits::default()
-    }
-}
 
 /// Payload files of a bundle on disk.
 #[derive(Debug, Clone)]
@@ -99,7 +87,7 @@ impl BundlePayloads {
     }
 }
 
-impl PayloadSource for BundlePayloads {
+impl PayloadFiles for BundlePayloads {
     fn limits(&self) -> Limits {
         self.limits
     }
@@ -132,13 +120,6 @@ impl PayloadSource for BundlePayloads {
         Ok(bytes)
     }
 
-    fn read_payload(&mut self, payload: &RawPayloadRef) -> Result<Value, ReduceError> {
-        let bytes = self.read_payload_bytes(payload)?;
-        let value = parse_payload(payload, &bytes, &self.limits);
-        self.recycle(bytes);
-        value
-    }
-
     fn recycle(&mut self, buffer: Vec<u8>) {
         if self.spare.len() < SPARE_BUFFERS {
             self.spare.push(buffer);
@@ -168,15 +149,22 @@ pub(crate) fn parse_payload(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<Value, ReduceError> {
-    let parse_error = |cause: String| {
-        ReduceError::caused(format!("parse payload {}", payload.raw_payload_id), cause)
-            .at_payload(&payload.path)
-    };
     if let Some(depth) = crate::limits::depth_over_limit(bytes, limits.max_json_depth) {
-        return Err(parse_error(super::depth_message(
-            depth,
-            limits.max_json_depth,
-        )));
+        return Err(parse_error(
+            payload,
+            super::depth_message(depth, limits.max_json_depth),
+        ));
     }
-    super::decode_file(bytes).map_err(|error| parse_error(error.to_string()))
+    decode_payload(payload, bytes)
+}
+
+/// [`parse_payload`] of bytes whose depth was already checked against the
+/// limits (a scanned request's: [`prepare_request`] checks before scanning).
+pub(crate) fn decode_payload(payload: &RawPayloadRef, bytes: &[u8]) -> Result<Value, ReduceError> {
+    super::decode_file(bytes).map_err(|error| parse_error(payload, error.to_string()))
+}
+
+fn parse_error(payload: &RawPayloadRef, cause: String) -> ReduceError {
+    ReduceError::caused(format!("parse payload {}", payload.raw_payload_id), cause)
+        .at_payload(&payload.path)
 }

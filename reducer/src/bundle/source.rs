@@ -7,7 +7,7 @@ use std::io::BufReader;
 
 use super::BundleLocation;
 use super::BundlePayloads;
-use super::PayloadSource;
+use super::PayloadFiles;
 use crate::Limits;
 use crate::error::Place;
 use crate::error::ReduceError;
@@ -26,7 +26,7 @@ pub trait BundleSource: Sync {
     /// The event log from its first byte.
     fn open_trace(&self) -> Result<Box<dyn BufRead + Send + '_>, ReduceError>;
     /// Where the reducer reads payload documents from.
-    fn payloads(&self, limits: Limits) -> Box<dyn PayloadSource + Send>;
+    fn payloads(&self, limits: Limits) -> Box<dyn PayloadFiles + Send>;
 }
 
 impl BundleSource for BundleLocation {
@@ -53,7 +53,7 @@ impl BundleSource for BundleLocation {
         Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
     }
 
-    fn payloads(&self, limits: Limits) -> Box<dyn PayloadSource + Send> {
+    fn payloads(&self, limits: Limits) -> Box<dyn PayloadFiles + Send> {
         Box::new(BundlePayloads::new(self.root.clone(), limits))
     }
 }

@@ -116,7 +116,7 @@ impl Reducer {
             RequestPayload::Scanned(scan) => {
                 let previous = scan.previous_response_id().map(str::to_string);
                 (
-                    self.scanned_request_items(thread_id, payload, scan, payloads)?,
+                    self.scanned_request_items(thread_id, payload, scan)?,
                     previous,
                 )
             }

@@ -89,7 +89,6 @@ impl Reducer {
         thread_id: &str,
         payload: &RawPayloadRef,
         scan: ScannedRequest,
-        payloads: &mut dyn PayloadSource,
     ) -> Result<RequestItems, ReduceError> {
         let id = &payload.raw_payload_id;
         let ranges = match scan.input() {
@@ -118,9 +117,9 @@ impl Reducer {
             .map(|range| scan.decode_item(range))
             .collect::<Option<Vec<Value>>>()
         else {
-            // Only the whole document can say why an item does not decode.
-            let mut value =
-                crate::bundle::parse_payload(payload, scan.bytes(), &payloads.limits())?;
+            // Only the whole document can say why an item does not decode
+            // (its depth was checked against the limits before the scan).
+            let mut value = crate::bundle::decode_payload(payload, scan.bytes())?;
             return request_items_of(&mut value, payload).map(RequestItems::normalized);
         };
         self.shortcuts.request_items_not_decoded += (ranges.len() - changed.len()) as u64;

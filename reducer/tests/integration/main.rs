@@ -10,6 +10,7 @@ mod cli_output;
 mod follow;
 mod html;
 mod html_browser;
+mod sources;
 mod state_json;
 mod support;
 mod unreadable_files;
