@@ -283,3 +283,168 @@ fn lenient_identity(text: &str) -> (Option<u64>, Option<String>) {
         .map(str::to_string);
     (seq, event_type)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::BufReader;
+    use std::io::Read;
+
+    use super::*;
+
+    const EVENT: &str = r#"{"schema_version":1,"seq":1,"wall_time_unix_ms":1,"rollout_id":"r","thread_id":null,"codex_turn_id":null,"payload":{"type":"rollout_started","trace_id":"t","root_thread_id":"thread-root"}}"#;
+
+    fn limits(max_line_bytes: usize) -> Limits {
+        Limits {
+            max_line_bytes,
+            ..Limits::default()
+        }
+    }
+
+    /// Every item with its line number, end offset and whether it is damaged
+    /// (and unterminated), and where the iterator stood after it.
+    fn read_all(log: &[u8], limits: Limits) -> Vec<(u64, u64, &'static str, u64, u64)> {
+        let mut lines = EventLines::new(log, limits);
+        let mut seen = Vec::new();
+        while let Some(item) = lines.next() {
+            let (line_number, end_offset, what) = match item {
+                Ok(line) => (line.line_number, line.end_offset, "event"),
+                Err(damaged) if damaged.unterminated => (
+                    damaged.line_number,
+                    damaged.end_offset,
+                    "damaged unterminated",
+                ),
+                Err(damaged) => (damaged.line_number, damaged.end_offset, "damaged"),
+            };
+            seen.push((
+                line_number,
+                end_offset,
+                what,
+                lines.line_number(),
+                lines.offset(),
+            ));
+        }
+        seen
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_and_offsets_count_terminators() {
+        let log = format!("{EVENT}\n\n  \r\n{EVENT}\r\n{EVENT}");
+        let first = EVENT.len() as u64 + 1;
+        let second = first + 1 + 4 + EVENT.len() as u64 + 2;
+        let third = second + EVENT.len() as u64;
+        assert_eq!(
+            read_all(log.as_bytes(), Limits::default()),
+            vec![
+                (1, first, "event", 1, first),
+                (4, second, "event", 4, second),
+                (5, third, "event", 5, third),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_log_has_no_lines() {
+        assert_eq!(read_all(b"", Limits::default()), vec![]);
+        assert_eq!(read_all(b"\n\n", Limits::default()), vec![]);
+    }
+
+    #[test]
+    fn a_line_at_the_limit_is_read_and_one_byte_more_is_damaged() {
+        let at_limit = format!("{EVENT}\n");
+        let read = read_all(at_limit.as_bytes(), limits(EVENT.len()));
+        assert_eq!(read[0].2, "event");
+        let read = read_all(at_limit.as_bytes(), limits(EVENT.len() - 1));
+        assert_eq!(
+            read,
+            vec![(
+                1,
+                EVENT.len() as u64 + 1,
+                "damaged",
+                1,
+                EVENT.len() as u64 + 1
+            )]
+        );
+        // Without its newline, the long last line is damaged and unterminated.
+        let read = read_all(EVENT.as_bytes(), limits(EVENT.len() - 1));
+        assert_eq!(read[0].2, "damaged unterminated");
+    }
+
+    #[test]
+    fn a_long_line_read_in_small_pieces_is_measured_whole() {
+        let log = format!("{EVENT}\n{EVENT}\n");
+        let reader = BufReader::with_capacity(7, log.as_bytes());
+        let mut lines = EventLines::new(reader, limits(EVENT.len() - 1));
+        let Some(Err(damaged)) = lines.next() else {
+            panic!("the first line is over the limit");
+        };
+        let message = damaged.error.to_string();
+        assert!(
+            message.contains(&format!("line is {} bytes long", EVENT.len())),
+            "{message}"
+        );
+        assert_eq!(lines.offset(), EVENT.len() as u64 + 1);
+    }
+
+    #[test]
+    fn damage_is_unterminated_only_on_a_last_line_without_newline() {
+        let bad_utf8 = b"\xff\xfe\n\xff\xfe";
+        let read = read_all(bad_utf8, Limits::default());
+        assert_eq!(read[0].2, "damaged");
+        assert_eq!(read[1].2, "damaged unterminated");
+        let mut lines = EventLines::new(&b"{\"seq\":\n{\"seq\":"[..], Limits::default());
+        let Some(Err(terminated)) = lines.next() else {
+            panic!("not an event");
+        };
+        let Some(Err(unterminated)) = lines.next() else {
+            panic!("not an event");
+        };
+        assert!(!terminated.unterminated);
+        assert!(!format!("{terminated:?}").contains("--partial"));
+        assert!(unterminated.unterminated);
+        assert!(format!("{unterminated:?}").contains("--partial"));
+    }
+
+    /// A reader that fails once with `error`, then reads `bytes`.
+    struct FailsOnce {
+        error: Option<std::io::ErrorKind>,
+        bytes: &'static [u8],
+    }
+
+    impl Read for FailsOnce {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if let Some(kind) = self.error.take() {
+                return Err(kind.into());
+            }
+            self.bytes.read(buf)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried() {
+        let reader = BufReader::new(FailsOnce {
+            error: Some(std::io::ErrorKind::Interrupted),
+            bytes: b"\n\n",
+        });
+        assert_eq!(EventLines::new(reader, Limits::default()).count(), 0);
+    }
+
+    #[test]
+    fn a_failed_read_ends_the_log_with_a_damaged_line() {
+        let reader = BufReader::new(FailsOnce {
+            error: Some(std::io::ErrorKind::PermissionDenied),
+            bytes: b"\n\n",
+        });
+        let mut lines = EventLines::resume(reader, Limits::default(), 7, 300);
+        let Some(Err(damaged)) = lines.next() else {
+            panic!("the failed read is damage");
+        };
+        assert_eq!((damaged.line_number, damaged.end_offset), (8, 300));
+        assert!(
+            damaged
+                .error
+                .to_string()
+                .contains("read trace event line 8")
+        );
+        assert!(lines.next().is_none());
+    }
+}
