@@ -345,12 +345,10 @@ fn check_seq(
     if expected == Some(event.seq) {
         return None;
     }
-    let fault = if event.seq == previous_seq {
-        "repeats"
-    } else if event.seq < previous_seq {
-        "goes back from"
-    } else {
-        "skips ahead of"
+    let fault = match event.seq.cmp(&previous_seq) {
+        std::cmp::Ordering::Equal => "repeats",
+        std::cmp::Ordering::Less => "goes back from",
+        std::cmp::Ordering::Greater => "skips ahead of",
     };
     Some(
         ReduceError::new(format!(
