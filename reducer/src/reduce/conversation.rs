@@ -427,7 +427,8 @@ impl<'b> BaselineSearch<'b> {
     ) -> Option<ItemIndex> {
         let baseline = self.baseline;
         let chains = self.chains.get_or_insert_with(|| {
-            let mut heads = HashMap::with_capacity_and_hasher(baseline.len(), BuildKeyHasher);
+            let mut heads =
+                HashMap::with_capacity_and_hasher(baseline.len(), BuildKeyHasher::default());
             let mut next = vec![usize::MAX; baseline.len()];
             // Walk backwards so each new head links to the later positions.
             for (position, &candidate) in baseline.iter().enumerate().rev() {
@@ -456,25 +457,18 @@ impl<'b> BaselineSearch<'b> {
 }
 
 /// Hashes `u64` match keys, which are already hashes, by passing them through.
-#[derive(Clone, Copy, Default)]
-struct BuildKeyHasher;
+type BuildKeyHasher = std::hash::BuildHasherDefault<KeyHasher>;
 
 #[derive(Default)]
 struct KeyHasher(u64);
-
-impl std::hash::BuildHasher for BuildKeyHasher {
-    type Hasher = KeyHasher;
-
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher(0)
-    }
-}
 
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
+    /// Never called for the `u64` keys this hasher is made for (they come
+    /// through `write_u64`); folds bytes in for any other key.
     fn write(&mut self, bytes: &[u8]) {
         for &byte in bytes {
             self.0 = self.0.rotate_left(8) ^ u64::from(byte);
@@ -532,9 +526,8 @@ fn identities_match(left: Identity<'_>, right: Identity<'_>) -> bool {
         && left.kind == right.kind
         && left.agent_message == right.agent_message
         && left.call_id == right.call_id
-        && if left.kind == ConversationItemKind::Reasoning
-            && right.kind == ConversationItemKind::Reasoning
-        {
+        // The kinds are equal here: both are reasoning or neither is.
+        && if left.kind == ConversationItemKind::Reasoning {
             reasoning_bodies_match(left.body, right.body)
         } else {
             plain_bodies_match(left.body, right.body)
@@ -661,4 +654,78 @@ fn match_key(
         }
     }
     hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    fn reasoning(text: &str, encoded: Option<&str>) -> NormalizedItem {
+        let mut parts = vec![ConversationPart::Text {
+            text: text.to_string(),
+        }];
+        if let Some(value) = encoded {
+            parts.push(ConversationPart::Encoded {
+                label: "encrypted_content".to_string(),
+                value: value.to_string(),
+            });
+        }
+        NormalizedItem {
+            role: ConversationRole::Assistant,
+            channel: Some(crate::model::ConversationChannel::Analysis),
+            kind: ConversationItemKind::Reasoning,
+            agent_message: None,
+            body: ConversationBody { parts },
+            call_id: None,
+        }
+    }
+
+    fn message(role: ConversationRole, text: &str) -> NormalizedItem {
+        NormalizedItem {
+            role,
+            channel: None,
+            kind: ConversationItemKind::Message,
+            body: ConversationBody {
+                parts: vec![ConversationPart::Text {
+                    text: text.to_string(),
+                }],
+            },
+            ..reasoning("", None)
+        }
+    }
+
+    #[test]
+    fn match_keys_are_equal_for_matching_items_and_differ_otherwise() {
+        let key = normalized_match_key;
+        // Reasoning matches by its first encoded part alone.
+        assert_eq!(
+            key(&reasoning("first", Some("blob"))),
+            key(&reasoning("second", Some("blob")))
+        );
+        assert_ne!(
+            key(&reasoning("same", Some("blob"))),
+            key(&reasoning("same", Some("other blob")))
+        );
+        assert_ne!(
+            key(&reasoning("first", None)),
+            key(&reasoning("second", None))
+        );
+        let user = message(ConversationRole::User, "hello");
+        assert_eq!(key(&user), key(&user.clone()));
+        assert_ne!(key(&user), key(&message(ConversationRole::User, "hello!")));
+        assert_ne!(
+            key(&user),
+            key(&message(ConversationRole::Developer, "hello"))
+        );
+    }
+
+    #[test]
+    fn keyed_maps_use_the_match_key_itself() {
+        let build = BuildKeyHasher::default();
+        for key in [0u64, 7, u64::MAX] {
+            assert_eq!(build.hash_one(key), key);
+        }
+    }
 }
