@@ -46,8 +46,10 @@ pub(super) struct Index {
     pub items_by_call: Nested<Vec<usize>>,
     /// The first item of each kind by (thread, model-visible call id).
     pub first_item_by_call_kind: Nested<Vec<(ConversationItemKind, usize)>>,
-    /// Tool call ids by model-visible call id, across threads, in start order.
-    pub tools_by_call_id: HashMap<String, Vec<String>>,
+    /// The tool call holding each model-visible call id, across threads: at
+    /// most one, since a second start with the same call id fails (so
+    /// upstream's `multiple tool calls matched` error cannot arise).
+    pub tools_by_call_id: HashMap<String, String>,
     /// Inference calls whose `response_item_ids` contain an item.
     pub inference_by_response_item: HashMap<String, BTreeSet<String>>,
     /// Inference calls by (thread, response id).

@@ -277,10 +277,13 @@ fn renormalize(
             .and_then(|range| scan.decode_item(range)),
         _ => None,
     });
-    match item.map(|item| normalize_item(item, &payload.raw_payload_id)) {
-        Some(Ok(Some(item))) => Ok(item),
-        Some(Err(error)) => Err(error),
-        _ => bail!(
+    let again = match item {
+        Some(item) => normalize_item(item, &payload.raw_payload_id)?,
+        None => None,
+    };
+    match again {
+        Some(item) => Ok(item),
+        None => bail!(
             "inference request payload {} did not decode again as it did before",
             payload.raw_payload_id
         ),

@@ -52,14 +52,10 @@ impl Reducer {
             bail!("duplicate tool call start for {tool_call_id}");
         }
         if let Some(call_id) = started.model_visible_call_id {
-            match self.index.tools_by_call_id.get(call_id).map(Vec::as_slice) {
-                Some([_, _, ..]) => {
-                    bail!("multiple tool calls matched model-visible call id {call_id}")
-                }
-                Some([existing]) if existing != tool_call_id => {
-                    bail!("duplicate tool call for model-visible call id {call_id}")
-                }
-                _ => {}
+            // The tool holding the call id is another one: a second start of
+            // this tool failed above.
+            if self.index.tools_by_call_id.contains_key(call_id) {
+                bail!("duplicate tool call for model-visible call id {call_id}")
             }
         }
         let thread_id = match (&cx.thread_id, &cx.codex_turn_id) {
@@ -127,9 +123,7 @@ impl Reducer {
         if let Some(call_id) = started.model_visible_call_id {
             self.index
                 .tools_by_call_id
-                .entry(call_id.to_string())
-                .or_default()
-                .push(tool_call_id.to_string());
+                .insert(call_id.to_string(), tool_call_id.to_string());
         }
         if let ToolCallRequester::CodeCell { code_cell_id } = &requester {
             self.index
@@ -299,10 +293,8 @@ impl Reducer {
         if !is_call && !kind.is_tool_output() {
             return Ok(());
         }
-        let tool_call_id = match self.index.tools_by_call_id.get(call_id).map(Vec::as_slice) {
-            None | Some([]) => return Ok(()),
-            Some([tool_call_id]) => tool_call_id.clone(),
-            Some(_) => bail!("multiple tool calls matched model-visible call id {call_id}"),
+        let Some(tool_call_id) = self.index.tools_by_call_id.get(call_id).cloned() else {
+            return Ok(());
         };
         if is_call {
             if let Some(tool) = self.trace.tool_calls.get_mut(&tool_call_id) {
@@ -321,16 +313,13 @@ impl Reducer {
         let Some(tool) = self.trace.tool_calls.get(tool_call_id) else {
             return;
         };
-        let mut call_ids: Vec<&String> = tool
+        // Each call gets the tool once (`push_unique`), in any order.
+        let call_ids: Vec<&String> = tool
             .model_visible_call_item_ids
             .iter()
             .filter_map(|item_id| self.index.inference_by_response_item.get(item_id))
             .flatten()
             .collect();
-        if call_ids.len() > 1 {
-            call_ids.sort_unstable();
-            call_ids.dedup();
-        }
         for call_id in call_ids {
             if let Some(call) = self.trace.inference_calls.get_mut(call_id) {
                 push_unique(&mut call.tool_call_ids_started_by_response, tool_call_id);
@@ -378,10 +367,8 @@ impl Reducer {
             .iter_mut()
             .find(|observation| observation.source == TerminalObservationSource::DirectToolCall)
         {
-            // Every resend of the history comes here; most change nothing.
-            Some(observation)
-                if observation.call_item_ids == *calls
-                    && observation.output_item_ids == *outputs => {}
+            // `clone_from` reuses the lists' memory: a resend that changes
+            // nothing allocates nothing.
             Some(observation) => {
                 observation.call_item_ids.clone_from(calls);
                 observation.output_item_ids.clone_from(outputs);
