@@ -559,6 +559,19 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_buffer_keeps_its_limit_and_refuses_more() {
+        use std::io::Write;
+        let mut buffer = BoundedBuffer {
+            bytes: Vec::new(),
+            limit: 5,
+        };
+        assert_eq!(buffer.write(b"abc").ok(), Some(3));
+        assert_eq!(buffer.write(b"defgh").ok(), Some(2));
+        assert!(buffer.write(b"i").is_err());
+        assert_eq!(buffer.bytes, b"abcde");
+    }
+
+    #[test]
     fn usage_clamps_negative_counts_and_rejects_fractions() {
         let usage = token_usage(&serde_json::json!({
             "input_tokens": -3, "cached_input_tokens": 1, "output_tokens": 2,

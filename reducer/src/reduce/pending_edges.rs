@@ -69,14 +69,11 @@ impl PendingEdges {
         self.remove(position)
     }
 
-    /// Removes and returns every queued edge, in queue order.
+    /// Removes and returns every queued edge, in queue order, leaving an
+    /// empty queue (the end-of-replay rules, its only caller, queue nothing
+    /// after).
     pub(super) fn take_all(&mut self) -> Vec<PendingEdge> {
-        let edges = std::mem::take(&mut self.edges);
-        *self = PendingEdges {
-            next_position: self.next_position,
-            ..PendingEdges::default()
-        };
-        edges.into_values().collect()
+        std::mem::take(self).edges.into_values().collect()
     }
 
     fn remove(&mut self, position: u64) -> Option<PendingEdge> {
@@ -101,5 +98,15 @@ where
         if positions.is_empty() {
             index.remove(key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_queue_is_empty() {
+        assert!(PendingEdges::default().is_empty());
     }
 }
