@@ -441,9 +441,7 @@ impl<'b> BaselineSearch<'b> {
             BaselineChains { heads, next }
         });
         let head = chains.heads.get_mut(&normalized_match_key(item))?;
-        while *head != usize::MAX && used.contains(baseline[*head]) {
-            *head = chains.next[*head];
-        }
+        skip_used_heads(head, &chains.next, baseline, used);
         let mut position = *head;
         while position != usize::MAX {
             let candidate = baseline[position];
@@ -453,6 +451,15 @@ impl<'b> BaselineSearch<'b> {
             position = chains.next[position];
         }
         None
+    }
+}
+
+/// Moves a chain's head past positions already used, so later searches do
+/// not walk them again. Only a shortcut: the walk that follows skips used
+/// positions itself.
+fn skip_used_heads(head: &mut usize, next: &[usize], baseline: &[ItemIndex], used: &ItemSet) {
+    while *head != usize::MAX && used.contains(baseline[*head]) {
+        *head = next[*head];
     }
 }
 

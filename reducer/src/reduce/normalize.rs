@@ -491,17 +491,21 @@ pub(crate) fn summarize_json<T: serde::Serialize + ?Sized>(value: &T) -> String 
     let complete = serde_json::to_writer(&mut prefix, value).is_ok();
     let mut bytes = prefix.bytes;
     if !complete || bytes.len() > JSON_SUMMARY_MAX_BYTES {
-        let mut cut = JSON_SUMMARY_MAX_BYTES;
-        // Back up to the first byte of the character that straddles the cut.
-        while cut > 0 && bytes.get(cut).is_some_and(|&byte| byte & 0xC0 == 0x80) {
-            cut -= 1;
-        }
-        bytes.truncate(cut);
+        bytes.truncate(character_start(&bytes, JSON_SUMMARY_MAX_BYTES));
         bytes.extend_from_slice(b"...");
     }
     // serde_json writes valid UTF-8 and the cut is on a character boundary.
     String::from_utf8(bytes)
         .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+}
+
+/// The first byte of the character of UTF-8 `bytes` that holds byte `cut`
+/// (`cut` itself when it starts a character or is past the end).
+fn character_start(bytes: &[u8], mut cut: usize) -> usize {
+    while cut > 0 && bytes.get(cut).is_some_and(|&byte| byte & 0xC0 == 0x80) {
+        cut -= 1;
+    }
+    cut
 }
 
 /// A writer that keeps the first `limit` bytes and then refuses more.
@@ -556,6 +560,14 @@ mod tests {
         let straddling = format!("{}é", "a".repeat(238));
         let summary = summarize_json(&Value::String(straddling));
         assert_eq!(summary, format!("\"{}...", "a".repeat(238)));
+    }
+
+    #[test]
+    fn a_summary_of_exactly_the_limit_is_not_cut() {
+        let at_limit = Value::String("a".repeat(JSON_SUMMARY_MAX_BYTES - 2));
+        assert_eq!(summarize_json(&at_limit).len(), JSON_SUMMARY_MAX_BYTES);
+        let over = Value::String("a".repeat(JSON_SUMMARY_MAX_BYTES - 1));
+        assert!(summarize_json(&over).ends_with("a..."));
     }
 
     #[test]
