@@ -40,7 +40,6 @@ pub struct ScannedRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScannedInput {
     Missing,
-    NotArray,
     /// Byte ranges of the items, in order.
     Items(Vec<Range<usize>>),
 }
@@ -132,6 +131,13 @@ fn scan_members(bytes: &[u8]) -> Option<(Option<Value>, ScannedInput)> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let top = deserializer.deserialize_map(TopLevel).ok()?;
     deserializer.end().ok()?;
+    // A repeated `input` keeps its last value, and the earlier ones were
+    // only skipped, which checks less than a decode does (a lone UTF-16
+    // surrogate in a string passes): only a whole decode can say whether
+    // the document is valid.
+    if top.input_repeated {
+        return None;
+    }
     let input = match top.input {
         None => ScannedInput::Missing,
         Some(input) => scan_input(bytes, input)?,
@@ -142,8 +148,10 @@ fn scan_members(bytes: &[u8]) -> Option<(Option<Value>, ScannedInput)> {
 /// Finds the items of the `input` member, given as its raw text.
 fn scan_input(document: &[u8], input: &RawValue) -> Option<ScannedInput> {
     let text = input.get();
+    // Anything but an array fails the request; the whole decode says how
+    // (the skipped value may not even be valid).
     if !text.starts_with('[') {
-        return Some(ScannedInput::NotArray);
+        return None;
     }
     let items: Vec<&RawValue> = serde_json::from_str(text).ok()?;
     let base = document.as_ptr() as usize;
@@ -160,12 +168,15 @@ fn scan_input(document: &[u8], input: &RawValue) -> Option<ScannedInput> {
 /// The top-level members the reducer reads.
 struct TopLevelMembers<'a> {
     input: Option<&'a RawValue>,
+    /// `input` appeared more than once.
+    input_repeated: bool,
     previous_response_id: Option<Value>,
 }
 
 /// Visits the top-level object: `input` is kept raw, every other member is
 /// decoded as a value (so it is checked as a whole decode would check it),
-/// and a repeated member keeps its last value.
+/// and a repeated member keeps its last value (a repeated `input` is noted:
+/// the scan then gives way to a whole decode).
 struct TopLevel;
 
 impl<'de> Visitor<'de> for TopLevel {
@@ -178,11 +189,15 @@ impl<'de> Visitor<'de> for TopLevel {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut members = TopLevelMembers {
             input: None,
+            input_repeated: false,
             previous_response_id: None,
         };
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "input" => members.input = Some(map.next_value()?),
+                "input" => {
+                    members.input_repeated |= members.input.is_some();
+                    members.input = Some(map.next_value()?);
+                }
                 "previous_response_id" => members.previous_response_id = Some(map.next_value()?),
                 _ => {
                     map.next_value::<Value>()?;
@@ -220,11 +235,25 @@ mod tests {
     }
 
     #[test]
-    fn repeated_input_keeps_the_last_and_odd_documents_need_a_whole_decode() {
-        let Ok(scan) = ScannedRequest::scan(br#"{"input":[1],"input":{}}"#.to_vec()) else {
+    fn repeated_members_keep_the_last_and_odd_documents_need_a_whole_decode() {
+        let Ok(scan) = ScannedRequest::scan(br#"{"model":"m","model":"n","input":[1]}"#.to_vec())
+        else {
             panic!("scan failed");
         };
-        assert_eq!(scan.input(), &ScannedInput::NotArray);
+        let ScannedInput::Items(items) = scan.input() else {
+            panic!("no items: {:?}", scan.input());
+        };
+        assert_eq!(
+            items
+                .iter()
+                .map(|range| scan.item_bytes(range))
+                .collect::<Vec<_>>(),
+            [b"1"]
+        );
+        assert!(ScannedRequest::scan(br#"{"input":[1],"input":[2]}"#.to_vec()).is_err());
+        assert!(ScannedRequest::scan(br#"{"input":{}}"#.to_vec()).is_err());
+        // Skipping checks less than decoding: a lone surrogate passes a skip.
+        assert!(ScannedRequest::scan(br#"{"input":"\ud800x","input":[]}"#.to_vec()).is_err());
         assert!(ScannedRequest::scan(br#"[{"input":[]}]"#.to_vec()).is_err());
         assert!(ScannedRequest::scan(br#"{"input":[], "x": 1e400}"#.to_vec()).is_err());
         assert!(ScannedRequest::scan(br#"{"input":[]} x"#.to_vec()).is_err());

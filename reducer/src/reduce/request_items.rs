@@ -93,7 +93,6 @@ impl Reducer {
         let id = &payload.raw_payload_id;
         let ranges = match scan.input() {
             ScannedInput::Missing => bail!("inference request payload {id} did not contain input"),
-            ScannedInput::NotArray => bail!("inference request payload {id} had non-array input"),
             ScannedInput::Items(ranges) => ranges.clone(),
         };
         // An incremental request's items are new: none is at the position
