@@ -29,6 +29,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// `--version` here too, as `cargo xtask reduce --version` has it.
+    #[command(version = crate::VERSION)]
     Reduce(reduce::ReduceArgs),
     Diff(diff::DiffArgs),
 }
@@ -64,6 +66,27 @@ pub fn exit_code(result: anyhow::Result<ExitCode>) -> ExitCode {
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_and_reduce_name_the_upstream_commit() {
+        for args in [
+            &["rollout-trace", "--version"][..],
+            &["rollout-trace", "reduce", "--version"],
+        ] {
+            let Err(shown) = Cli::try_parse_from(args) else {
+                panic!("{args:?} parsed as a command");
+            };
+            assert_eq!(shown.kind(), clap::error::ErrorKind::DisplayVersion);
+            assert!(shown.to_string().contains("bc8b25ea02"), "{shown}");
         }
     }
 }
