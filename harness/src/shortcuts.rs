@@ -9,7 +9,8 @@
 //! - the events counted are the trace's event lines;
 //! - both code paths ask for the same payload documents;
 //! - without read-ahead nothing is read ahead; with it, at least every
-//!   request payload (each `inference_started` opens its request) is;
+//!   request payload (each `inference_started` opens its request) and every
+//!   response payload of an `inference_completed` (always read) is;
 //! - without scanning no request item is skipped; with it, exactly the items
 //!   whose bytes equal the item at the same position of the same thread's
 //!   last full request (one without `previous_response_id`; a thread that
@@ -38,6 +39,8 @@ pub struct BundleFacts {
     pub event_lines: u64,
     /// `inference_started` events.
     pub requests: u64,
+    /// `inference_completed` events (each names its response payload).
+    pub responses: u64,
     /// Request items a scanner skips (see the module doc).
     pub items_not_decoded: u64,
 }
@@ -56,6 +59,7 @@ pub fn bundle_facts(dir: &Path) -> Option<BundleFacts> {
     let mut facts = BundleFacts {
         event_lines: 0,
         requests: 0,
+        responses: 0,
         items_not_decoded: 0,
     };
     // Per thread: the items of its last full request, as written.
@@ -67,6 +71,7 @@ pub fn bundle_facts(dir: &Path) -> Option<BundleFacts> {
         facts.event_lines += 1;
         let event: RawTraceEvent = serde_json::from_str(line).ok()?;
         match event.payload {
+            RawTraceEventPayload::InferenceCompleted { .. } => facts.responses += 1,
             RawTraceEventPayload::ThreadEnded { thread_id, .. } => {
                 last_full.remove(&thread_id);
             }
@@ -127,10 +132,11 @@ pub fn faults(facts: &BundleFacts, runs: [(&ReduceOptions, &Taken); 2]) -> Vec<S
                 counted.payloads_read_ahead
             ));
         }
-        if options.read_ahead && counted.payloads_read_ahead < facts.requests {
+        let always_read = facts.requests + facts.responses;
+        if options.read_ahead && counted.payloads_read_ahead < always_read {
             faults.push(format!(
-                "{path}: {} payloads were read ahead, fewer than the {} request payloads the events name",
-                counted.payloads_read_ahead, facts.requests
+                "{path}: {} payloads were read ahead, fewer than the {} request and response payloads the events name",
+                counted.payloads_read_ahead, always_read
             ));
         }
         if !options.scan_requests
@@ -189,6 +195,7 @@ mod tests {
     const FACTS: BundleFacts = BundleFacts {
         event_lines: 9,
         requests: 2,
+        responses: 1,
         items_not_decoded: 3,
     };
 
@@ -237,7 +244,7 @@ mod tests {
             faults,
             [
                 "with read-ahead on and request scanning on: the reducer counted 8 events; trace.jsonl has 9 event lines",
-                "with read-ahead on and request scanning on: 0 payloads were read ahead, fewer than the 2 request payloads the events name",
+                "with read-ahead on and request scanning on: 0 payloads were read ahead, fewer than the 3 request and response payloads the events name",
                 "with read-ahead on and request scanning on: 0 request items were not decoded; 3 repeat the bytes at their position of their thread's last full request",
                 "with read-ahead off and request scanning off: 1 payloads were read ahead with read-ahead off",
                 "with read-ahead off and request scanning off: 1 request items were not decoded and 2 passed unchanged with scanning off",
