@@ -242,6 +242,20 @@ mod tests {
         }
     }
 
+    /// `estimate` is within `tolerance` (a fraction) of `value`'s serialization.
+    fn assert_estimate_near(
+        estimate: u64,
+        value: &(impl Serialize + std::fmt::Debug),
+        tolerance: f64,
+    ) {
+        let serialized = json_bytes(value);
+        let ratio = estimate as f64 / serialized as f64;
+        assert!(
+            (1.0 - tolerance..=1.0 + tolerance).contains(&ratio),
+            "estimate {estimate}, serialized {serialized}: {value:?}"
+        );
+    }
+
     fn item(parts: Vec<ConversationPart>, call_id: Option<&str>) -> ConversationItem {
         ConversationItem {
             item_id: "conversation_item:1234".to_string(),
@@ -303,13 +317,7 @@ mod tests {
             ),
         ];
         for item in cases {
-            let estimate = item_bytes(&item);
-            let serialized = json_bytes(&item);
-            let ratio = estimate as f64 / serialized as f64;
-            assert!(
-                (0.9..=1.1).contains(&ratio),
-                "estimate {estimate}, serialized {serialized}: {item:?}"
-            );
+            assert_estimate_near(item_bytes(&item), &item, 0.1);
         }
     }
 
@@ -325,13 +333,7 @@ mod tests {
             operation(&["cargo", "test", "-q"], "ok\n", true),
         ];
         for operation in cases {
-            let estimate = operation_bytes(&operation);
-            let serialized = json_bytes(&operation);
-            let ratio = estimate as f64 / serialized as f64;
-            assert!(
-                (0.95..=1.05).contains(&ratio),
-                "estimate {estimate}, serialized {serialized}: {operation:?}"
-            );
+            assert_estimate_near(operation_bytes(&operation), &operation, 0.05);
         }
     }
 }
