@@ -331,6 +331,20 @@ mod tests {
             operation(&["bash", "-lc", "ls"], "", true),
             operation(&["bash", "-lc", "rg -n json_bytes src"], &output, true),
             operation(&["cargo", "test", "-q"], "ok\n", true),
+            // Every id counts: a long terminal id, and a write to stdin.
+            TerminalOperation {
+                terminal_id: Some("019a4f2e-7c1d-7b32-9e0f-3d5c8a1b2e47".repeat(2)),
+                ..operation(&["bash"], "", false)
+            },
+            TerminalOperation {
+                kind: TerminalOperationKind::WriteStdin,
+                request: TerminalRequest::WriteStdin {
+                    stdin: "yes\n".repeat(100),
+                    yield_time_ms: Some(250),
+                    max_output_tokens: None,
+                },
+                ..operation(&["bash"], &output, true)
+            },
         ];
         for operation in cases {
             assert_estimate_near(operation_bytes(&operation), &operation, 0.05);
